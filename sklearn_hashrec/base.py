@@ -1,0 +1,280 @@
+"""The base class every recommender of the package derives from.
+
+It holds the plumbing that is the same for all models: input validation,
+code storage, Hamming ranking through :mod:`sklearn_hashrec.ranking`,
+seen-item filtering, fold-in entry points and scoring. A model implements
+``_fit`` (returning its fitted attributes), ``_encode_users`` and
+``_encode_items``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .ranking import hamming_topk
+
+__all__ = ["BaseHashRecommender"]
+
+
+def _check_k(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)):
+        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}.")
+    return int(k)
+
+
+class BaseHashRecommender(TransformerMixin, BaseEstimator):
+    """Common plumbing of the hashing recommenders.
+
+    Subclasses implement:
+
+    * ``_fit(X) -> dict``: train on the validated CSR matrix ``X`` (float32,
+      users x items) and return the fitted attributes, including
+      ``user_codes_`` and ``item_codes_``. The base class sets them only once
+      training has finished, so an interrupted ``fit`` leaves no half-fitted
+      model behind.
+    * ``_encode_users(X) -> codes``: codes of (possibly new) users from their
+      rows.
+    * ``_encode_items(Y) -> codes``: codes of (possibly new) items from their
+      columns, given as rows of ``Y`` (n_items x n_users).
+
+    Ranking. Binary (-1/+1) codes are ranked by exact Hamming distance;
+    continuous codes (``binarize="tanh"`` or ``None``) by the relaxed distance
+    ``(n_bits - <u, i>) / 2``, which orders items by decreasing inner product.
+    """
+
+    _parameter_constraints: dict = {}
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn user and item codes from an interaction matrix.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Ratings or 0/1 interactions; zero means "no interaction". Stored
+            entries of any value count as seen items for ``exclude_seen``.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_interactions(X, reset=True)
+        fitted = self._fit(X)
+        seen = X.copy()
+        seen.data = np.ones_like(seen.data, dtype=np.int8)
+        fitted["seen_"] = seen
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self
+
+    def _validate_interactions(self, X, *, reset: bool) -> sp.csr_matrix:
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
+            ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
+            reset=reset,
+        )
+        # A fresh float32 copy: the caller's matrix is never modified, and the
+        # networks train in float32.
+        X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+        X.eliminate_zeros()
+        X.sort_indices()
+        return X
+
+    # ------------------------------------------------------------ encoding
+    def transform(self, X):
+        """Codes of users, from their interaction rows (fold-in for new users).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users_new, n_items)
+            Interaction rows, with the items of ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_users_new, n_bits)
+            int8 in {-1, +1} for binary codes, float32 for continuous ones.
+        """
+        check_is_fitted(self)
+        X = self._validate_interactions(X, reset=False)
+        return self._encode_users(X)
+
+    def transform_items(self, Y):
+        """Codes of items, from their interaction columns (fold-in for new items).
+
+        Parameters
+        ----------
+        Y : {array-like, sparse matrix} of shape (n_items_new, n_users)
+            One row per item: its column of the interaction matrix, over the
+            users of ``fit`` (that is, ``X_new_items.T``).
+
+        Returns
+        -------
+        codes : ndarray of shape (n_items_new, n_bits)
+            Same dtype as ``item_codes_``.
+        """
+        check_is_fitted(self)
+        n_users = self.seen_.shape[0]
+        Y = self._validate_columns(Y, n_users)
+        return self._encode_items(Y)
+
+    def _validate_columns(self, Y, n_users):
+        Y = check_array(Y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
+                        ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
+                        input_name="Y")
+        if Y.shape[1] != n_users:
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns but {type(self).__name__} was fitted on "
+                f"{n_users} users; each row of Y must be an item's column over those users."
+            )
+        Y = sp.csr_matrix(Y, dtype=np.float32, copy=True)
+        Y.eliminate_zeros()
+        return Y
+
+    # ------------------------------------------------------------- ranking
+    def recommend(self, users, k: int = 10, *, exclude_seen: bool = True,
+                  return_distance: bool = False):
+        """Top-k items for users seen in ``fit``.
+
+        Parameters
+        ----------
+        users : int or array-like of int
+            Row indices of the training matrix.
+        k : int, default=10
+            Number of items per user.
+        exclude_seen : bool, default=True
+            Skip the items each user had in the training matrix.
+        return_distance : bool, default=False
+            Also return the Hamming distances.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_users, min(k, n_items))
+            Only with ``return_distance=True``.
+        items : ndarray of shape (n_users, min(k, n_items)), dtype int64
+            Item indices, best first; items at equal distance come in
+            increasing item index order. When
+            fewer than ``k`` items remain for a user, the missing positions
+            hold ``-1`` (distance ``inf``).
+        """
+        check_is_fitted(self)
+        users = self._check_users(users)
+        k = _check_k(k)
+        exclude = self.seen_[users] if exclude_seen else None
+        return self._rank(self.user_codes_[users], k, exclude, return_distance)
+
+    def recommend_from_history(self, X, k: int = 10, *, exclude_seen: bool = True,
+                               return_distance: bool = False):
+        """Top-k items for new users, given their interaction rows (fold-in).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users_new, n_items)
+            Interaction rows over the items of ``fit``.
+        k : int, default=10
+            Number of items per user.
+        exclude_seen : bool, default=True
+            Skip the items each row of ``X`` has.
+        return_distance : bool, default=False
+            Also return the distances.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_users_new, min(k, n_items))
+            Only with ``return_distance=True``.
+        items : ndarray of shape (n_users_new, min(k, n_items)), dtype int64
+            As in :meth:`recommend`.
+        """
+        check_is_fitted(self)
+        k = _check_k(k)
+        X = self._validate_interactions(X, reset=False)
+        return self._recommend_from_validated_history(
+            X, k, exclude=X if exclude_seen else None, return_distance=return_distance
+        )
+
+    def _recommend_from_validated_history(self, X, k, *, exclude=None, return_distance=False):
+        """Rank for history rows; ``exclude`` may differ from ``X`` (the scorers
+        exclude the untransformed history when a Pipeline preprocesses ``X``)."""
+        check_is_fitted(self)
+        if not sp.issparse(X) or X.dtype != np.float32:
+            X = self._validate_interactions(X, reset=False)
+        if exclude is not None:
+            exclude = sp.csr_matrix(exclude)
+            if exclude.shape != X.shape:
+                raise ValueError(f"exclude has shape {exclude.shape}, expected {X.shape}.")
+        return self._rank(self._encode_users(X), k, exclude, return_distance)
+
+    def _rank(self, query_codes, k, exclude, return_distance):
+        return hamming_topk(query_codes, self.item_codes_, k, exclude=exclude,
+                            return_distance=return_distance)
+
+    def _check_users(self, users) -> np.ndarray:
+        n_users = self.seen_.shape[0]
+        users = np.asarray(users)
+        if users.ndim == 0:
+            users = users.reshape(1)
+        if users.ndim != 1:
+            raise ValueError(f"users must be an int or a 1-D array of ints, got shape {users.shape}.")
+        if users.dtype.kind not in "iu":
+            if users.size == 0:
+                users = users.astype(np.int64)
+            else:
+                raise TypeError(
+                    f"users must be integer row indices, got dtype {users.dtype}. "
+                    "For new users, use recommend_from_history."
+                )
+        if users.size and (users.min() < 0 or users.max() >= n_users):
+            bad = users[(users < 0) | (users >= n_users)][0]
+            raise ValueError(
+                f"user index {bad} is out of range: {type(self).__name__} was fitted on "
+                f"{n_users} users (valid indices 0..{n_users - 1}). "
+                "For new users, use recommend_from_history."
+            )
+        return users.astype(np.int64)
+
+    # ------------------------------------------------------------- scoring
+    def score(self, X, y=None) -> float:
+        """NDCG@10 of the recommendations, as :func:`~sklearn_hashrec.metrics.make_ndcg_scorer`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            With ``y=None``: users' interactions, of which a seeded 20% per user
+            is hidden and predicted from the rest. With ``y``: the history.
+        y : {array-like, sparse matrix} of shape (n_users, n_items), default=None
+            Held-out interactions of the same users.
+
+        Returns
+        -------
+        score : float
+            NDCG@10; relevance is ``value > relevance_threshold`` (the model's
+            parameter when it has one, else 0).
+        """
+        from .metrics import make_ndcg_scorer
+
+        check_is_fitted(self)
+        self._validate_interactions(X, reset=False)
+        threshold = getattr(self, "relevance_threshold", 0.0)
+        return make_ndcg_scorer(10, relevance_threshold=threshold)(self, X, y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        tags.non_deterministic = False
+        # Codes are int8 (binary) or float32 (continuous), whatever the input dtype.
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+

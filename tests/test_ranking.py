@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn_hashrec.ranking import hamming_topk
+
+
+def brute_force(query, items, k, exclude=None):
+    """Rank by Hamming distance = number of differing bits, ties by item index."""
+    dist = (query[:, None, :] != items[None, :, :]).sum(axis=2).astype(float)
+    if exclude is not None:
+        dist[exclude.toarray() != 0] = np.inf
+    n_items = items.shape[0]
+    out_items = np.full((query.shape[0], min(k, n_items)), -1)
+    out_dist = np.full(out_items.shape, np.inf)
+    for u in range(query.shape[0]):
+        order = sorted(range(n_items), key=lambda i: (dist[u, i], i))
+        order = [i for i in order if np.isfinite(dist[u, i])][:k]
+        out_items[u, : len(order)] = order
+        out_dist[u, : len(order)] = dist[u, order]
+    return out_dist, out_items
+
+
+def random_codes(rng, n, bits):
+    return np.where(rng.random((n, bits)) < 0.5, 1, -1).astype(np.int8)
+
+
+@pytest.mark.parametrize("n_bits", [1, 5, 63, 65, 200])
+def test_matches_brute_force(n_bits):
+    rng = np.random.default_rng(n_bits)
+    query, items = random_codes(rng, 17, n_bits), random_codes(rng, 41, n_bits)
+    exclude = sp.random(17, 41, density=0.2, random_state=0, format="csr")
+    for k in (1, 7, 41):
+        for excl in (None, exclude):
+            dist, ranked = hamming_topk(query, items, k, exclude=excl, return_distance=True)
+            expected_dist, expected = brute_force(query, items, k, excl)
+            np.testing.assert_array_equal(ranked, expected)
+            np.testing.assert_array_equal(dist, expected_dist)
+
+
+def test_ties_broken_by_item_index():
+    query = np.ones((1, 4), dtype=np.int8)
+    items = np.array([[1, 1, 1, -1]] * 5, dtype=np.int8)  # all at distance 1
+    assert hamming_topk(query, items, 3).tolist() == [[0, 1, 2]]
+
+
+def test_k_larger_than_available_items_is_padded():
+    query = np.ones((2, 3), dtype=np.int8)
+    items = np.ones((4, 3), dtype=np.int8)
+    seen = sp.csr_matrix(np.array([[1, 0, 1, 0], [1, 1, 1, 1]]))
+    dist, ranked = hamming_topk(query, items, 10, exclude=seen, return_distance=True)
+    assert ranked.shape == (2, 4)  # k is capped at the number of items
+    assert ranked.tolist() == [[1, 3, -1, -1], [-1, -1, -1, -1]]
+    assert np.isinf(dist[1]).all() and dist[0, :2].tolist() == [0, 0]
+
+
+def test_continuous_codes_rank_by_inner_product():
+    rng = np.random.default_rng(0)
+    query, items = rng.normal(size=(5, 8)), rng.normal(size=(30, 8))
+    ranked = hamming_topk(query, items, 30)
+    expected = np.argsort(-(query @ items.T), axis=1, kind="stable")
+    np.testing.assert_array_equal(ranked, expected)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"k": 0}, ValueError),
+        ({"k": 2.5}, TypeError),
+        ({"k": 2, "exclude": sp.csr_matrix((3, 3))}, ValueError),
+    ],
+)
+def test_bad_arguments(kwargs, error):
+    codes = np.ones((2, 4), dtype=np.int8)
+    with pytest.raises(error):
+        hamming_topk(codes, np.ones((5, 4), dtype=np.int8), **kwargs)
+
+
+def test_bit_mismatch():
+    with pytest.raises(ValueError, match="bits"):
+        hamming_topk(np.ones((2, 4)), np.ones((5, 3)), 2)
