@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .ranking import hamming_topk
+from .ranking import hamming_topk, pack_codes
 
 __all__ = ["BaseHashRecommender"]
 
@@ -75,6 +75,10 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         seen = X.copy()
         seen.data = np.ones_like(seen.data, dtype=np.int8)
         fitted["seen_"] = seen
+        item_codes = fitted.get("item_codes_")
+        if item_codes is not None and item_codes.dtype == np.int8:
+            # The engine ranks on packed words; the int8 form stays for users.
+            fitted["item_codes_packed_"] = pack_codes(item_codes)
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
@@ -216,8 +220,57 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         return self._rank(self._encode_users(X), k, exclude, return_distance)
 
     def _rank(self, query_codes, k, exclude, return_distance):
+        packed_items = getattr(self, "item_codes_packed_", None)
+        if packed_items is not None and query_codes.dtype == np.int8:
+            return hamming_topk(pack_codes(query_codes), packed_items, k, exclude=exclude,
+                                return_distance=return_distance,
+                                n_bits=self.item_codes_.shape[1])
         return hamming_topk(query_codes, self.item_codes_, k, exclude=exclude,
                             return_distance=return_distance)
+
+    def to_faiss_index(self):
+        """Export the binary item codes to a FAISS ``IndexBinaryFlat``.
+
+        For serving at a scale where FAISS's other binary indexes (IVF, HNSW)
+        pay off. Needs the optional ``faiss`` extra (``pip install faiss-cpu``).
+        The index's dimension is ``64 * ceil(n_bits / 64)``: the packed words'
+        padding bits are 0 on both sides, so distances are unchanged. Query it
+        with ``pack_codes(model.transform(X)).view(np.uint8)``. FAISS does not
+        filter seen items; :meth:`recommend` does.
+
+        Returns
+        -------
+        index : faiss.IndexBinaryFlat
+            Item ``i`` of the model is vector ``i`` of the index.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec import CCSR
+        >>> from sklearn_hashrec.ranking import pack_codes
+        >>> X = (np.random.default_rng(0).random((40, 25)) < 0.3).astype(float)
+        >>> model = CCSR(n_bits=16, max_epochs=2, random_state=0).fit(X)
+        >>> index = model.to_faiss_index()  # doctest: +SKIP
+        >>> distances, items = index.search(pack_codes(model.user_codes_).view(np.uint8), 5)
+        ... # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        packed = getattr(self, "item_codes_packed_", None)
+        if packed is None:
+            raise ValueError(
+                f"{type(self).__name__} has no binary item codes (binarize="
+                f"{getattr(self, 'binarize', None)!r}); FAISS binary indexes need -1/+1 codes."
+            )
+        try:
+            import faiss
+        except ImportError as exc:
+            raise ImportError(
+                "to_faiss_index needs faiss: pip install faiss-cpu "
+                "(or sklearn-hashrec[faiss])."
+            ) from exc
+        index = faiss.IndexBinaryFlat(64 * packed.shape[1])
+        index.add(np.ascontiguousarray(packed).view(np.uint8))
+        return index
 
     def _check_users(self, users) -> np.ndarray:
         n_users = self.seen_.shape[0]
@@ -225,7 +278,9 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         if users.ndim == 0:
             users = users.reshape(1)
         if users.ndim != 1:
-            raise ValueError(f"users must be an int or a 1-D array of ints, got shape {users.shape}.")
+            raise ValueError(
+                f"users must be an int or a 1-D array of ints, got shape {users.shape}."
+            )
         if users.dtype.kind not in "iu":
             if users.size == 0:
                 users = users.astype(np.int64)

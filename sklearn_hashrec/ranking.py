@@ -2,24 +2,92 @@
 
 Every model, the scorers and the evaluation rank through :func:`hamming_topk`,
 so tie-breaking, seen-item filtering and the answer for a too-large ``k`` are
-defined once, here.
+defined once, here. Binary codes are packed into uint64 words and ranked by a
+parallel numba kernel (XOR + hardware popcount, then a counting selection over
+the ``n_bits + 1`` possible distances; see ``_hamming_kernels``).
 """
 
 from __future__ import annotations
 
+import threading
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["hamming_topk", "TIE_BREAK_RULE"]
+from ._hamming_kernels import pack_sign_codes, topk_packed
+
+__all__ = ["hamming_topk", "pack_codes", "unpack_codes", "TIE_BREAK_RULE"]
 
 TIE_BREAK_RULE = (
     "Items are ordered by increasing distance; items at the same distance are "
     "ordered by increasing item index."
 )
 
-# Rows of the distance block are processed in chunks so that memory stays
+# Numba's default threading layer (workqueue) must not be entered by two
+# Python threads at once; the kernel already uses every core, so calls queue.
+_KERNEL_LOCK = threading.Lock()
+
+# Rows of the continuous-code path are processed in chunks so that memory stays
 # bounded (chunk_rows x n_items floats) for any number of users.
 _TARGET_BLOCK_ELEMENTS = 2**24
+
+
+def pack_codes(codes) -> np.ndarray:
+    """Pack -1/+1 codes into uint64 words, 64 bits per word.
+
+    Bit ``j`` of a code (1 for +1, 0 for -1) goes to word ``j // 64``, bit
+    ``j % 64``; the padding bits of the last word are 0. Any ``n_bits`` works.
+
+    Parameters
+    ----------
+    codes : array-like of shape (n_rows, n_bits)
+        Values in {-1, +1}.
+
+    Returns
+    -------
+    packed : ndarray of shape (n_rows, ceil(n_bits / 64)), dtype uint64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hashrec.ranking import pack_codes, unpack_codes
+    >>> codes = np.array([[1, -1, 1], [-1, -1, 1]], dtype=np.int8)
+    >>> pack_codes(codes)
+    array([[5],
+           [4]], dtype=uint64)
+    >>> unpack_codes(pack_codes(codes), n_bits=3)
+    array([[ 1, -1,  1],
+           [-1, -1,  1]], dtype=int8)
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ValueError(f"codes must be 2-D (n_rows, n_bits), got shape {codes.shape}.")
+    if not _is_sign_matrix(codes):
+        raise ValueError("codes must hold only -1 and +1.")
+    return pack_sign_codes(codes)
+
+
+def unpack_codes(packed, n_bits: int) -> np.ndarray:
+    """Inverse of :func:`pack_codes`: int8 codes in {-1, +1}.
+
+    Parameters
+    ----------
+    packed : ndarray of shape (n_rows, n_words), dtype uint64
+    n_bits : int
+        Code length, ``<= 64 * n_words``.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_rows, n_bits), dtype int8
+    """
+    packed = np.ascontiguousarray(packed, dtype=np.uint64)
+    bits = np.unpackbits(packed.view(np.uint8), axis=1, bitorder="little")[:, :n_bits]
+    return (bits.astype(np.int8) * 2 - 1).astype(np.int8)
+
+
+def _is_sign_matrix(codes: np.ndarray) -> bool:
+    return codes.dtype.kind in "iuf" and bool(np.all((codes == 1) | (codes == -1)))
 
 
 def _as_code_matrix(codes, name: str) -> np.ndarray:
@@ -33,38 +101,44 @@ def _as_code_matrix(codes, name: str) -> np.ndarray:
     return codes
 
 
-def _is_sign_matrix(codes: np.ndarray) -> bool:
-    return codes.dtype.kind in "iu" and bool(np.all(np.abs(codes) == 1))
+def _check_n_bits(n_bits, packed: np.ndarray, name: str) -> int:
+    if n_bits is None:
+        raise ValueError(f"{name} is packed (uint64): pass n_bits, the code length.")
+    if isinstance(n_bits, bool) or not isinstance(n_bits, Integral):
+        raise TypeError(f"n_bits must be an integer, got {type(n_bits).__name__}.")
+    if not 1 <= n_bits <= 64 * packed.shape[1]:
+        raise ValueError(
+            f"n_bits={n_bits} does not fit {packed.shape[1]} uint64 words of {name}."
+        )
+    return int(n_bits)
 
 
-def hamming_topk(
-    query_codes,
-    item_codes,
-    k: int,
-    *,
-    exclude=None,
-    return_distance: bool = False,
-):
+def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
+                 return_distance: bool = False, n_bits: int | None = None):
     """Exact top-k items for each query by Hamming distance.
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        Query (user) codes. Integer arrays in {-1, +1} are ranked by exact
-        Hamming distance. Float arrays (continuous features, e.g. the ``"tanh"``
-        or ``None`` binarizations) are ranked by the relaxed distance
+    query_codes : array-like of shape (n_queries, n_bits) or (n_queries, n_words)
+        Query (user) codes: -1/+1 values (any numeric dtype), or packed uint64
+        words from :func:`pack_codes` (then ``n_bits`` is required). Codes
+        with other values (continuous features, e.g. the ``"tanh"`` or ``None``
+        binarizations) are ranked by the relaxed distance
         ``(n_bits - <q, i>) / 2``, which equals the Hamming distance on -1/+1
         vectors and orders items by decreasing inner product.
-    item_codes : array-like of shape (n_items, n_bits)
+    item_codes : array-like of shape (n_items, n_bits) or (n_items, n_words)
         Item codes, in the same form as ``query_codes``.
     k : int
         Number of items to return per query, ``k >= 1``.
     exclude : sparse matrix of shape (n_queries, n_items), default=None
         Items to skip per query (for example the items a user has seen): every
         stored entry of row ``q`` is excluded for query ``q``, whatever its
-        value.
+        value. Exclusion happens inside the selection, so each query still gets
+        ``k`` items when ``k`` are left.
     return_distance : bool, default=False
         Also return the distances, as ``NearestNeighbors.kneighbors`` does.
+    n_bits : int, default=None
+        Code length; required for packed codes, ignored otherwise.
 
     Returns
     -------
@@ -86,17 +160,23 @@ def hamming_topk(
     """
     query_codes = _as_code_matrix(query_codes, "query_codes")
     item_codes = _as_code_matrix(item_codes, "item_codes")
-    if query_codes.shape[1] != item_codes.shape[1]:
-        raise ValueError(
-            f"query_codes have {query_codes.shape[1]} bits but item_codes have "
-            f"{item_codes.shape[1]}."
-        )
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+    if isinstance(k, bool) or not isinstance(k, Integral):
         raise TypeError(f"k must be an integer, got {type(k).__name__}.")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
-    n_queries, n_bits = query_codes.shape
-    n_items = item_codes.shape[0]
+    packed_query = query_codes.dtype == np.uint64
+    packed_items = item_codes.dtype == np.uint64
+    if packed_query != packed_items:
+        raise ValueError("query_codes and item_codes must both be packed (uint64) or neither.")
+    if packed_query:
+        n_bits = _check_n_bits(n_bits, query_codes, "query_codes")
+        _check_n_bits(n_bits, item_codes, "item_codes")
+    if query_codes.shape[1] != item_codes.shape[1]:
+        raise ValueError(
+            f"query_codes have {query_codes.shape[1]} bits (columns) but item_codes have "
+            f"{item_codes.shape[1]}."
+        )
+    n_queries, n_items = query_codes.shape[0], item_codes.shape[0]
     if exclude is not None:
         exclude = sp.csr_matrix(exclude)
         if exclude.shape != (n_queries, n_items):
@@ -104,61 +184,56 @@ def hamming_topk(
                 f"exclude has shape {exclude.shape}, expected {(n_queries, n_items)}."
             )
     width = min(int(k), n_items)
+    if packed_query:
+        items, dist = _topk_binary(query_codes, item_codes, width, n_bits, exclude)
+    elif _is_sign_matrix(query_codes) and _is_sign_matrix(item_codes):
+        items, dist = _topk_binary(pack_sign_codes(query_codes), pack_sign_codes(item_codes),
+                                   width, query_codes.shape[1], exclude)
+    else:
+        items, dist = _topk_continuous(query_codes, item_codes, width, exclude)
+    return (dist, items) if return_distance else items
+
+
+def _topk_binary(query_words, item_words, width, n_bits, exclude):
+    n_queries = query_words.shape[0]
+    out_items = np.full((n_queries, width), -1, dtype=np.int64)
+    out_dist = np.full((n_queries, width), -1, dtype=np.int64)
+    if exclude is None:
+        indptr = np.zeros(n_queries + 1, dtype=np.int64)
+        indices = np.zeros(0, dtype=np.int64)
+    else:
+        exclude = exclude.copy() if not exclude.has_sorted_indices else exclude
+        exclude.sum_duplicates()
+        exclude.sort_indices()
+        indptr = exclude.indptr.astype(np.int64)
+        indices = exclude.indices.astype(np.int64)
+    if n_queries and width:
+        with _KERNEL_LOCK:
+            topk_packed(np.ascontiguousarray(query_words), np.ascontiguousarray(item_words),
+                        width, n_bits, indptr, indices, out_items, out_dist)
+    distances = np.where(out_items >= 0, out_dist, np.inf).astype(np.float64)
+    return out_items, distances
+
+
+def _topk_continuous(query_codes, item_codes, width, exclude):
+    n_queries, n_bits = query_codes.shape
+    n_items = item_codes.shape[0]
     out_items = np.full((n_queries, width), -1, dtype=np.int64)
     out_dist = np.full((n_queries, width), np.inf, dtype=np.float64)
-    if n_queries == 0 or n_items == 0:
-        return (out_dist, out_items) if return_distance else out_items
-
-    integer_codes = _is_sign_matrix(query_codes) and _is_sign_matrix(item_codes)
-    item_t = np.ascontiguousarray(item_codes.T, dtype=np.float32 if integer_codes else np.float64)
-    chunk = max(1, _TARGET_BLOCK_ELEMENTS // max(n_items, 1))
+    if n_queries == 0 or width == 0:
+        return out_items, out_dist
+    item_t = np.ascontiguousarray(item_codes.T, dtype=np.float64)
+    chunk = max(1, _TARGET_BLOCK_ELEMENTS // n_items)
     for start in range(0, n_queries, chunk):
         stop = min(start + chunk, n_queries)
-        q = query_codes[start:stop].astype(item_t.dtype)
-        dist = 0.5 * (n_bits - q @ item_t)
-        if integer_codes:
-            # -1/+1 dot products are exact in float32; rounding removes the .0
-            dist = np.rint(dist)
-        excluded_rows = excluded_cols = None
+        dist = 0.5 * (n_bits - query_codes[start:stop].astype(np.float64) @ item_t)
         if exclude is not None:
             block = exclude[start:stop]
-            excluded_rows = np.repeat(np.arange(stop - start), np.diff(block.indptr))
-            excluded_cols = block.indices
-        if integer_codes:
-            items, dists = _topk_integer(dist.astype(np.int64), width, n_bits, excluded_rows, excluded_cols)
-        else:
-            items, dists = _topk_float(dist, width, excluded_rows, excluded_cols)
-        out_items[start:stop] = items
+            rows = np.repeat(np.arange(stop - start), np.diff(block.indptr))
+            dist[rows, block.indices] = np.inf
+        # A stable sort keeps equal distances in item order (the tie rule).
+        order = np.argsort(dist, axis=1, kind="stable")[:, :width]
+        dists = np.take_along_axis(dist, order, axis=1)
+        out_items[start:stop] = np.where(np.isfinite(dists), order, -1)
         out_dist[start:stop] = dists
-    return (out_dist, out_items) if return_distance else out_items
-
-
-def _topk_integer(dist, width, n_bits, excluded_rows, excluded_cols):
-    # A unique key (distance, item index) makes a partial selection exact and
-    # deterministic: no two items compare equal.
-    n_rows, n_items = dist.shape
-    key = dist * n_items + np.arange(n_items)
-    sentinel = (n_bits + 1) * n_items
-    if excluded_rows is not None:
-        key[excluded_rows, excluded_cols] = sentinel + excluded_cols
-    if width < n_items:
-        part = np.argpartition(key, width - 1, axis=1)[:, :width]
-    else:
-        part = np.broadcast_to(np.arange(n_items), (n_rows, n_items))
-    part_keys = np.take_along_axis(key, part, axis=1)
-    order = np.argsort(part_keys, axis=1)
-    items = np.take_along_axis(part, order, axis=1)
-    keys = np.take_along_axis(part_keys, order, axis=1)
-    valid = keys < sentinel
-    dists = np.where(valid, keys // n_items, np.inf).astype(np.float64)
-    items = np.where(valid, items, -1)
-    return items, dists
-
-
-def _topk_float(dist, width, excluded_rows, excluded_cols):
-    if excluded_rows is not None:
-        dist[excluded_rows, excluded_cols] = np.inf
-    order = np.argsort(dist, axis=1, kind="stable")[:, :width]
-    dists = np.take_along_axis(dist, order, axis=1)
-    items = np.where(np.isfinite(dists), order, -1)
-    return items, dists
+    return out_items, out_dist

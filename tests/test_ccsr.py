@@ -3,6 +3,7 @@ import hashlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import planted_interactions
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler
@@ -10,8 +11,6 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn_hashrec import CCSR
 from sklearn_hashrec.metrics import make_ndcg_scorer, make_recall_scorer, ndcg_at_k
 from sklearn_hashrec.preprocessing import BinarizeInteractions
-
-from conftest import planted_interactions
 
 FAST = dict(n_bits=16, hidden_layer_sizes=(32,), max_epochs=30, batch_size=64,
             learning_rate=1e-2, random_state=0)
@@ -269,3 +268,23 @@ def test_score_is_ndcg_at_10(fitted):
     model, X, _, _ = fitted
     assert model.score(X) == pytest.approx(make_ndcg_scorer(10)(model, X))
     assert 0 <= model.score(X) <= 1
+
+
+def test_to_faiss_index_matches_recommend(fitted):
+    faiss = pytest.importorskip("faiss")
+    from sklearn_hashrec.ranking import pack_codes
+
+    model, X, _, _ = fitted
+    index = model.to_faiss_index()
+    assert isinstance(index, faiss.IndexBinaryFlat) and index.ntotal == X.shape[1]
+    distances, _ = index.search(pack_codes(model.user_codes_).view(np.uint8), 10)
+    ours, _ = model.recommend(np.arange(X.shape[0]), k=10, exclude_seen=False,
+                              return_distance=True)
+    np.testing.assert_array_equal(distances, ours)
+
+
+def test_packed_item_codes_match_int8(fitted):
+    from sklearn_hashrec.ranking import unpack_codes
+
+    model, _, _, _ = fitted
+    np.testing.assert_array_equal(unpack_codes(model.item_codes_packed_, 16), model.item_codes_)

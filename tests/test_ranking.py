@@ -79,3 +79,66 @@ def test_bad_arguments(kwargs, error):
 def test_bit_mismatch():
     with pytest.raises(ValueError, match="bits"):
         hamming_topk(np.ones((2, 4)), np.ones((5, 3)), 2)
+
+
+@pytest.mark.parametrize("n_bits", [1, 5, 63, 64, 65, 200])
+def test_pack_roundtrip_and_packed_input(n_bits):
+    from sklearn_hashrec.ranking import pack_codes, unpack_codes
+
+    rng = np.random.default_rng(0)
+    query, items = random_codes(rng, 9, n_bits), random_codes(rng, 50, n_bits)
+    packed = pack_codes(items)
+    assert packed.dtype == np.uint64 and packed.shape == (50, -(-n_bits // 64))
+    np.testing.assert_array_equal(unpack_codes(packed, n_bits), items)
+    expected = hamming_topk(query, items, 12, return_distance=True)
+    got = hamming_topk(pack_codes(query), packed, 12, return_distance=True, n_bits=n_bits)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_packed_input_needs_n_bits():
+    from sklearn_hashrec.ranking import pack_codes
+
+    words = pack_codes(np.ones((3, 10), dtype=np.int8))
+    with pytest.raises(ValueError, match="n_bits"):
+        hamming_topk(words, words, 2)
+    with pytest.raises(ValueError, match="n_bits"):
+        hamming_topk(words, words, 2, n_bits=65)
+
+
+def test_users_with_everything_seen_and_duplicate_exclusions():
+    rng = np.random.default_rng(1)
+    query, items = random_codes(rng, 3, 16), random_codes(rng, 6, 16)
+    exclude = sp.csr_matrix(np.array([[1, 1, 1, 1, 1, 1], [0] * 6, [0, 1, 0, 0, 0, 0]]))
+    ranked = hamming_topk(query, items, 4, exclude=exclude)
+    assert (ranked[0] == -1).all()
+    assert (ranked[1] >= 0).all() and 1 not in ranked[2]
+    # An exclusion matrix in COO form with a repeated entry means the same thing.
+    coo = sp.coo_matrix(([1, 1], ([2, 2], [1, 1])), shape=(3, 6))
+    np.testing.assert_array_equal(hamming_topk(query, items, 4, exclude=coo)[2], ranked[2])
+
+
+def test_thread_safe():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(2)
+    query, items = random_codes(rng, 200, 64), random_codes(rng, 3000, 64)
+    serial = [hamming_topk(query[i::8], items, 10) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda i: hamming_topk(query[i::8], items, 10), range(8)))
+    for a, b in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_bits", [8, 64, 256])
+def test_agrees_with_faiss(n_bits):
+    faiss = pytest.importorskip("faiss")
+    from sklearn_hashrec.ranking import pack_codes
+
+    rng = np.random.default_rng(n_bits)
+    query, items = random_codes(rng, 50, n_bits), random_codes(rng, 2000, n_bits)
+    index = faiss.IndexBinaryFlat(64 * -(-n_bits // 64))
+    index.add(pack_codes(items).view(np.uint8))
+    faiss_dist, _ = index.search(pack_codes(query).view(np.uint8), 20)
+    dist, _ = hamming_topk(query, items, 20, return_distance=True)
+    np.testing.assert_array_equal(dist, faiss_dist)

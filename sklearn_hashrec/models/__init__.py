@@ -1,4 +1,4 @@
-"""The recommenders: one module per model, all on :class:`~sklearn_hashrec.base.BaseHashRecommender`."""
+"""The recommenders: one module per model, all on ``BaseHashRecommender``."""
 
 from .ccsr import CCSR
 
