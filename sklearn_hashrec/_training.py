@@ -69,8 +69,15 @@ class TorchTrainingMixin:
 
     A model using it defines ``_build_networks(X)`` returning a
     ``torch.nn.ModuleDict`` and ``_batch_loss(networks, batch)`` returning the
-    scalar loss of a batch; ``_uses_rows`` says whether the loss needs the
-    users' rows and items' columns (autoencoders) or only the block (MF).
+    scalar loss of a batch. Two class attributes shape the batches:
+
+    * ``_uses_rows``: whether the loss needs the users' rows and the items'
+      columns (encoders), or only the block of ``X`` (factorisation).
+    * ``_batch_mode``: ``"block"``, ``batch_size`` users crossed with
+      ``batch_size`` items, an epoch visiting every user and every item;
+      ``"rows"``, ``batch_size`` users crossed with all items, an epoch visiting
+      every user; ``"pairs"``, ``batch_size`` observed (user, item) entries
+      drawn without replacement, an epoch being as many steps as ``"block"``.
     """
 
     _training_parameter_constraints: dict = {
@@ -87,6 +94,7 @@ class TorchTrainingMixin:
         "verbose": ["verbose"],
     }
     _uses_rows = True
+    _batch_mode = "block"
 
     def _alpha(self, epoch: int) -> float:
         return alpha_at_epoch(epoch, self.alpha_schedule, self.alpha_growth)
@@ -94,16 +102,12 @@ class TorchTrainingMixin:
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    def _train(self, X: sp.csr_matrix, evaluate=None) -> dict:
+    def _train(self, X: sp.csr_matrix) -> dict:
         """Train the model's networks on ``X``.
 
-        Parameters
-        ----------
-        X : csr_matrix of shape (n_users, n_items), float32
-            Training interactions.
-        evaluate : callable or None
-            ``evaluate(networks, alpha) -> float`` (higher is better), called after
-            each epoch when early stopping is on.
+        With ``early_stopping``, a per-user ``validation_fraction`` of ``X`` is
+        held out; after each epoch the codes of ``_codes_from_networks`` are
+        ranked for the training part and NDCG@10 is taken on the held-out part.
 
         Returns
         -------
@@ -113,10 +117,31 @@ class TorchTrainingMixin:
         """
         device = resolve_device(self.device)
         seed = self._seed()
+        evaluate = None
+        if self.early_stopping:
+            X, evaluate = self._validation_split(X, seed)
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             return self._train_seeded(X, device, seed, evaluate)
+
+    def _validation_split(self, X, seed):
+        from .metrics import ndcg_at_k
+        from .model_selection import train_test_split_interactions
+        from .ranking import hamming_topk
+
+        train, validation = train_test_split_interactions(
+            X, self.validation_fraction, per_user=True, random_state=seed
+        )
+        train = train.astype(np.float32)
+        relevant = validation > getattr(self, "relevance_threshold", 0.0)
+
+        def evaluate(networks, alpha):
+            users, items = self._codes_from_networks(networks, alpha, train)
+            ranked = hamming_topk(users, items, 10, exclude=train)
+            return ndcg_at_k(relevant, ranked, 10) if relevant.nnz else 0.0
+
+        return train, evaluate
 
     def _train_seeded(self, X, device, seed, evaluate):
         n_users, n_items = X.shape
@@ -128,6 +153,10 @@ class TorchTrainingMixin:
         # An epoch visits every user and every item at least once; the smaller
         # side wraps around within the epoch.
         n_steps = int(np.ceil(max(n_users, n_items) / batch_size))
+        if self._batch_mode == "rows":
+            n_steps = int(np.ceil(n_users / batch_size))
+        entry_rows = np.repeat(np.arange(n_users), np.diff(X.indptr))
+        all_items = np.arange(n_items)
         loss_curve, validation_scores = [], []
         best_score, best_state, best_epoch, since_best = -np.inf, None, 0, 0
         start = time.perf_counter()
@@ -137,10 +166,17 @@ class TorchTrainingMixin:
             networks.train()
             user_order = torch.randperm(n_users, generator=generator).numpy()
             item_order = torch.randperm(n_items, generator=generator).numpy()
+            if self._batch_mode == "pairs":
+                entry_order = torch.randperm(X.nnz, generator=generator).numpy()
             total = 0.0
             for step in range(n_steps):
-                users = _wrapped_slice(user_order, step, batch_size)
-                items = _wrapped_slice(item_order, step, batch_size)
+                if self._batch_mode == "pairs":
+                    entries = _wrapped_slice(entry_order, step, batch_size)
+                    users, items = entry_rows[entries], X.indices[entries].astype(np.int64)
+                else:
+                    users = _wrapped_slice(user_order, step, batch_size)
+                    items = (all_items if self._batch_mode == "rows"
+                             else _wrapped_slice(item_order, step, batch_size))
                 batch = self._make_batch(X, X_cols, users, items, alpha, device)
                 loss = self._batch_loss(networks, batch)
                 if not torch.isfinite(loss):

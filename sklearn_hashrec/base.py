@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .ranking import hamming_topk, pack_codes
 
-__all__ = ["BaseHashRecommender"]
+__all__ = ["BaseRecommender", "BaseHashRecommender"]
 
 
 def _check_k(k) -> int:
@@ -30,24 +30,18 @@ def _check_k(k) -> int:
     return int(k)
 
 
-class BaseHashRecommender(TransformerMixin, BaseEstimator):
-    """Common plumbing of the hashing recommenders.
+class BaseRecommender(BaseEstimator):
+    """Plumbing shared by every recommender, with or without codes.
 
     Subclasses implement:
 
     * ``_fit(X) -> dict``: train on the validated CSR matrix ``X`` (float32,
-      users x items) and return the fitted attributes, including
-      ``user_codes_`` and ``item_codes_``. The base class sets them only once
-      training has finished, so an interrupted ``fit`` leaves no half-fitted
-      model behind.
-    * ``_encode_users(X) -> codes``: codes of (possibly new) users from their
-      rows.
-    * ``_encode_items(Y) -> codes``: codes of (possibly new) items from their
-      columns, given as rows of ``Y`` (n_items x n_users).
-
-    Ranking. Binary (-1/+1) codes are ranked by exact Hamming distance;
-    continuous codes (``binarize="tanh"`` or ``None``) by the relaxed distance
-    ``(n_bits - <u, i>) / 2``, which orders items by decreasing inner product.
+      users x items) and return the fitted attributes. The base class sets
+      them only once training has finished, so an interrupted ``fit`` leaves
+      no half-fitted model behind.
+    * ``_users_query(users)`` and ``_history_query(X)``: what ranks items for
+      users seen in ``fit`` and for rows of a history matrix.
+    * ``_rank(query, k, exclude, return_distance)``: the top-k.
     """
 
     _parameter_constraints: dict = {}
@@ -55,7 +49,7 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Learn user and item codes from an interaction matrix.
+        """Learn the model from an interaction matrix.
 
         Parameters
         ----------
@@ -75,13 +69,13 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         seen = X.copy()
         seen.data = np.ones_like(seen.data, dtype=np.int8)
         fitted["seen_"] = seen
-        item_codes = fitted.get("item_codes_")
-        if item_codes is not None and item_codes.dtype == np.int8:
-            # The engine ranks on packed words; the int8 form stays for users.
-            fitted["item_codes_packed_"] = pack_codes(item_codes)
+        fitted.update(self._derived_attributes(fitted))
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
+
+    def _derived_attributes(self, fitted: dict) -> dict:
+        return {}
 
     def _validate_interactions(self, X, *, reset: bool) -> sp.csr_matrix:
         X = validate_data(
@@ -95,56 +89,6 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         X.eliminate_zeros()
         X.sort_indices()
         return X
-
-    # ------------------------------------------------------------ encoding
-    def transform(self, X):
-        """Codes of users, from their interaction rows (fold-in for new users).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_users_new, n_items)
-            Interaction rows, with the items of ``fit``.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_users_new, n_bits)
-            int8 in {-1, +1} for binary codes, float32 for continuous ones.
-        """
-        check_is_fitted(self)
-        X = self._validate_interactions(X, reset=False)
-        return self._encode_users(X)
-
-    def transform_items(self, Y):
-        """Codes of items, from their interaction columns (fold-in for new items).
-
-        Parameters
-        ----------
-        Y : {array-like, sparse matrix} of shape (n_items_new, n_users)
-            One row per item: its column of the interaction matrix, over the
-            users of ``fit`` (that is, ``X_new_items.T``).
-
-        Returns
-        -------
-        codes : ndarray of shape (n_items_new, n_bits)
-            Same dtype as ``item_codes_``.
-        """
-        check_is_fitted(self)
-        n_users = self.seen_.shape[0]
-        Y = self._validate_columns(Y, n_users)
-        return self._encode_items(Y)
-
-    def _validate_columns(self, Y, n_users):
-        Y = check_array(Y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
-                        ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
-                        input_name="Y")
-        if Y.shape[1] != n_users:
-            raise ValueError(
-                f"Y has {Y.shape[1]} columns but {type(self).__name__} was fitted on "
-                f"{n_users} users; each row of Y must be an item's column over those users."
-            )
-        Y = sp.csr_matrix(Y, dtype=np.float32, copy=True)
-        Y.eliminate_zeros()
-        return Y
 
     # ------------------------------------------------------------- ranking
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True,
@@ -176,7 +120,7 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         users = self._check_users(users)
         k = _check_k(k)
         exclude = self.seen_[users] if exclude_seen else None
-        return self._rank(self.user_codes_[users], k, exclude, return_distance)
+        return self._rank(self._users_query(users), k, exclude, return_distance)
 
     def recommend_from_history(self, X, k: int = 10, *, exclude_seen: bool = True,
                                return_distance: bool = False):
@@ -217,60 +161,7 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
             exclude = sp.csr_matrix(exclude)
             if exclude.shape != X.shape:
                 raise ValueError(f"exclude has shape {exclude.shape}, expected {X.shape}.")
-        return self._rank(self._encode_users(X), k, exclude, return_distance)
-
-    def _rank(self, query_codes, k, exclude, return_distance):
-        packed_items = getattr(self, "item_codes_packed_", None)
-        if packed_items is not None and query_codes.dtype == np.int8:
-            return hamming_topk(pack_codes(query_codes), packed_items, k, exclude=exclude,
-                                return_distance=return_distance,
-                                n_bits=self.item_codes_.shape[1])
-        return hamming_topk(query_codes, self.item_codes_, k, exclude=exclude,
-                            return_distance=return_distance)
-
-    def to_faiss_index(self):
-        """Export the binary item codes to a FAISS ``IndexBinaryFlat``.
-
-        For serving at a scale where FAISS's other binary indexes (IVF, HNSW)
-        pay off. Needs the optional ``faiss`` extra (``pip install faiss-cpu``).
-        The index's dimension is ``64 * ceil(n_bits / 64)``: the packed words'
-        padding bits are 0 on both sides, so distances are unchanged. Query it
-        with ``pack_codes(model.transform(X)).view(np.uint8)``. FAISS does not
-        filter seen items; :meth:`recommend` does.
-
-        Returns
-        -------
-        index : faiss.IndexBinaryFlat
-            Item ``i`` of the model is vector ``i`` of the index.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_hashrec import CCSR
-        >>> from sklearn_hashrec.ranking import pack_codes
-        >>> X = (np.random.default_rng(0).random((40, 25)) < 0.3).astype(float)
-        >>> model = CCSR(n_bits=16, max_epochs=2, random_state=0).fit(X)
-        >>> index = model.to_faiss_index()  # doctest: +SKIP
-        >>> distances, items = index.search(pack_codes(model.user_codes_).view(np.uint8), 5)
-        ... # doctest: +SKIP
-        """
-        check_is_fitted(self)
-        packed = getattr(self, "item_codes_packed_", None)
-        if packed is None:
-            raise ValueError(
-                f"{type(self).__name__} has no binary item codes (binarize="
-                f"{getattr(self, 'binarize', None)!r}); FAISS binary indexes need -1/+1 codes."
-            )
-        try:
-            import faiss
-        except ImportError as exc:
-            raise ImportError(
-                "to_faiss_index needs faiss: pip install faiss-cpu "
-                "(or sklearn-hashrec[faiss])."
-            ) from exc
-        index = faiss.IndexBinaryFlat(64 * packed.shape[1])
-        index.add(np.ascontiguousarray(packed).view(np.uint8))
-        return index
+        return self._rank(self._history_query(X), k, exclude, return_distance)
 
     def _check_users(self, users) -> np.ndarray:
         n_users = self.seen_.shape[0]
@@ -328,8 +219,146 @@ class BaseHashRecommender(TransformerMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.required = False
         tags.non_deterministic = False
+        return tags
+
+
+
+class BaseHashRecommender(TransformerMixin, BaseRecommender):
+    """Plumbing of the recommenders that learn user and item codes.
+
+    Besides ``_fit`` (whose result includes ``user_codes_`` and
+    ``item_codes_``), subclasses implement:
+
+    * ``_encode_users(X) -> codes``: codes of (possibly new) users from their
+      rows;
+    * ``_encode_items(Y) -> codes``: codes of (possibly new) items from their
+      columns, given as rows of ``Y`` (n_items x n_users).
+
+    Ranking. Binary (-1/+1) codes are ranked by exact Hamming distance, on
+    packed words (``item_codes_packed_``); continuous codes (``binarize="tanh"``
+    or ``None``) by the relaxed distance ``(n_bits - <u, i>) / 2``, which orders
+    items by decreasing inner product.
+    """
+
+    def _derived_attributes(self, fitted):
+        item_codes = fitted["item_codes_"]
+        if item_codes.dtype == np.int8:
+            # The engine ranks on packed words; the int8 form stays for users.
+            return {"item_codes_packed_": pack_codes(item_codes)}
+        return {}
+
+    def _users_query(self, users):
+        return self.user_codes_[users]
+
+    def _history_query(self, X):
+        return self._encode_users(X)
+
+    def _rank(self, query_codes, k, exclude, return_distance):
+        packed_items = getattr(self, "item_codes_packed_", None)
+        if packed_items is not None and query_codes.dtype == np.int8:
+            return hamming_topk(pack_codes(query_codes), packed_items, k, exclude=exclude,
+                                return_distance=return_distance,
+                                n_bits=self.item_codes_.shape[1])
+        return hamming_topk(query_codes, self.item_codes_, k, exclude=exclude,
+                            return_distance=return_distance)
+
+    # ------------------------------------------------------------ encoding
+    def transform(self, X):
+        """Codes of users, from their interaction rows (fold-in for new users).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users_new, n_items)
+            Interaction rows, with the items of ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_users_new, n_bits)
+            int8 in {-1, +1} for binary codes, float32 for continuous ones.
+        """
+        check_is_fitted(self)
+        X = self._validate_interactions(X, reset=False)
+        return self._encode_users(X)
+
+    def transform_items(self, Y):
+        """Codes of items, from their interaction columns (fold-in for new items).
+
+        Parameters
+        ----------
+        Y : {array-like, sparse matrix} of shape (n_items_new, n_users)
+            One row per item: its column of the interaction matrix, over the
+            users of ``fit`` (that is, ``X_new_items.T``).
+
+        Returns
+        -------
+        codes : ndarray of shape (n_items_new, n_bits)
+            Same dtype as ``item_codes_``.
+        """
+        check_is_fitted(self)
+        n_users = self.seen_.shape[0]
+        Y = self._validate_columns(Y, n_users)
+        return self._encode_items(Y)
+
+    def _validate_columns(self, Y, n_users):
+        Y = check_array(Y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
+                        ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
+                        input_name="Y")
+        if Y.shape[1] != n_users:
+            raise ValueError(
+                f"Y has {Y.shape[1]} columns but {type(self).__name__} was fitted on "
+                f"{n_users} users; each row of Y must be an item's column over those users."
+            )
+        Y = sp.csr_matrix(Y, dtype=np.float32, copy=True)
+        Y.eliminate_zeros()
+        return Y
+
+    def to_faiss_index(self):
+        """Export the binary item codes to a FAISS ``IndexBinaryFlat``.
+
+        For serving at a scale where FAISS's other binary indexes (IVF, HNSW)
+        pay off. Needs the optional ``faiss`` extra (``pip install faiss-cpu``).
+        The index's dimension is ``64 * ceil(n_bits / 64)``: the packed words'
+        padding bits are 0 on both sides, so distances are unchanged. Query it
+        with ``pack_codes(model.transform(X)).view(np.uint8)``. FAISS does not
+        filter seen items; :meth:`recommend` does.
+
+        Returns
+        -------
+        index : faiss.IndexBinaryFlat
+            Item ``i`` of the model is vector ``i`` of the index.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec import CCSR
+        >>> from sklearn_hashrec.ranking import pack_codes
+        >>> X = (np.random.default_rng(0).random((40, 25)) < 0.3).astype(float)
+        >>> model = CCSR(n_bits=16, max_epochs=2, random_state=0).fit(X)
+        >>> index = model.to_faiss_index()  # doctest: +SKIP
+        >>> distances, items = index.search(pack_codes(model.user_codes_).view(np.uint8), 5)
+        ... # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        packed = getattr(self, "item_codes_packed_", None)
+        if packed is None:
+            raise ValueError(
+                f"{type(self).__name__} has no binary item codes (binarize="
+                f"{getattr(self, 'binarize', None)!r}); FAISS binary indexes need -1/+1 codes."
+            )
+        try:
+            import faiss
+        except ImportError as exc:
+            raise ImportError(
+                "to_faiss_index needs faiss: pip install faiss-cpu "
+                "(or sklearn-hashrec[faiss])."
+            ) from exc
+        index = faiss.IndexBinaryFlat(64 * packed.shape[1])
+        index.add(np.ascontiguousarray(packed).view(np.uint8))
+        return index
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
         # Codes are int8 (binary) or float32 (continuous), whatever the input dtype.
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = []
         return tags
-

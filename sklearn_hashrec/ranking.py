@@ -216,17 +216,31 @@ def _topk_binary(query_words, item_words, width, n_bits, exclude):
 
 
 def _topk_continuous(query_codes, item_codes, width, exclude):
-    n_queries, n_bits = query_codes.shape
-    n_items = item_codes.shape[0]
+    n_bits = query_codes.shape[1]
+    item_t = np.ascontiguousarray(item_codes.T, dtype=np.float64)
+
+    def distances(start, stop):
+        return 0.5 * (n_bits - query_codes[start:stop].astype(np.float64) @ item_t)
+
+    return topk_dense(distances, query_codes.shape[0], item_codes.shape[0], width, exclude)
+
+
+def topk_dense(distances, n_queries: int, n_items: int, width: int, exclude):
+    """Top-``width`` by a dense distance function, in bounded-memory chunks of queries.
+
+    ``distances(start, stop)`` returns the (stop - start, n_items) float
+    distances of those queries; smaller is better. Same tie rule, exclusion and
+    padding (-1 / inf) as :func:`hamming_topk`. Serves continuous codes and the
+    code-free baselines (random, popularity).
+    """
     out_items = np.full((n_queries, width), -1, dtype=np.int64)
     out_dist = np.full((n_queries, width), np.inf, dtype=np.float64)
     if n_queries == 0 or width == 0:
         return out_items, out_dist
-    item_t = np.ascontiguousarray(item_codes.T, dtype=np.float64)
-    chunk = max(1, _TARGET_BLOCK_ELEMENTS // n_items)
+    chunk = max(1, _TARGET_BLOCK_ELEMENTS // max(n_items, 1))
     for start in range(0, n_queries, chunk):
         stop = min(start + chunk, n_queries)
-        dist = 0.5 * (n_bits - query_codes[start:stop].astype(np.float64) @ item_t)
+        dist = np.array(distances(start, stop), dtype=np.float64)
         if exclude is not None:
             block = exclude[start:stop]
             rows = np.repeat(np.arange(stop - start), np.diff(block.indptr))

@@ -2,11 +2,33 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_hashrec import CCSR
+from sklearn_hashrec import (
+    AECF,
+    CCSR,
+    DJSRH,
+    BinaryMF,
+    CFCodeReg,
+    PopularityRecommender,
+    RandomRecommender,
+)
 from sklearn_hashrec.preprocessing import BinarizeInteractions
 
 # Small and fast settings: the checks fit dozens of times.
-FAST_CCSR = dict(n_bits=4, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, random_state=0)
+FAST = dict(n_bits=4, max_epochs=2, batch_size=16, random_state=0)
+FAST_CCSR = dict(hidden_layer_sizes=(8,), **FAST)
+ESTIMATORS = [
+    CCSR(**FAST_CCSR),
+    CCSR(binarize="tanh", **FAST_CCSR),
+    AECF(hidden_layer_sizes=(8, 4), **FAST),
+    DJSRH(hidden_layer_sizes=(8,), **FAST),
+    DJSRH(hidden_layer_sizes=(8,), binarize="sign_tanh", **FAST),
+    BinaryMF(**FAST),
+    CFCodeReg(**FAST),
+    CFCodeReg(rotation=True, **FAST),
+    RandomRecommender(random_state=0),
+    PopularityRecommender(),
+    BinarizeInteractions(),
+]
 
 # Every check we are known to fail, with the reason.
 _Y_IS_A_MATRIX = (
@@ -14,11 +36,14 @@ _Y_IS_A_MATRIX = (
     "check passes a 1-D label vector, which is rejected with a ValueError rather "
     "than silently ignored."
 )
+_RECOMMENDER_FAILURES = {
+    "check_fit_score_takes_y": _Y_IS_A_MATRIX,
+    "check_pipeline_consistency": _Y_IS_A_MATRIX,
+}
 EXPECTED_FAILURES = {
-    "CCSR": {
-        "check_fit_score_takes_y": _Y_IS_A_MATRIX,
-        "check_pipeline_consistency": _Y_IS_A_MATRIX,
-    },
+    name: _RECOMMENDER_FAILURES
+    for name in ["CCSR", "AECF", "DJSRH", "BinaryMF", "CFCodeReg", "RandomRecommender",
+                 "PopularityRecommender"]
 }
 
 
@@ -26,9 +51,6 @@ def expected_failed_checks(estimator):
     return EXPECTED_FAILURES.get(type(estimator).__name__, {})
 
 
-@parametrize_with_checks(
-    [CCSR(**FAST_CCSR), CCSR(binarize="tanh", **FAST_CCSR), BinarizeInteractions()],
-    expected_failed_checks=expected_failed_checks,
-)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -4,68 +4,25 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from .._training import TorchTrainingMixin, encode_in_batches
-from ..base import BaseHashRecommender
-from ..binarization import finalize, is_binary, relax
-from ..metrics import ndcg_at_k
-from ..model_selection import train_test_split_interactions
-from ..ranking import hamming_topk
+from .._training import TorchTrainingMixin
+from ..binarization import is_binary, relax
+from ._networks import (
+    EncoderPairMixin,
+    autoencoder_pair,
+    encode_batch,
+    reconstruction_loss,
+    straight_through_sign,
+)
 
 __all__ = ["CCSR"]
 
 
-def make_autoencoder(n_inputs: int, hidden_layer_sizes, n_bits: int, dropout: float):
-    """Encoder ``n_inputs -> hidden... -> dropout -> n_bits`` and its mirror decoder.
-
-    ReLU between layers; the code layer and the reconstruction are linear.
-    Dropout sits before the last encoder layer, as in the paper.
-    """
-    layers, width = [], n_inputs
-    for size in hidden_layer_sizes:
-        layers += [nn.Linear(width, size), nn.ReLU()]
-        width = size
-    layers += [nn.Dropout(dropout), nn.Linear(width, n_bits)]
-    encoder = nn.Sequential(*layers)
-    layers, width = [], n_bits
-    for size in reversed(hidden_layer_sizes):
-        layers += [nn.Linear(width, size), nn.ReLU()]
-        width = size
-    layers.append(nn.Linear(width, n_inputs))
-    return encoder, nn.Sequential(*layers)
-
-
-class InteractionInput(nn.Module):
-    """What an autoencoder sees of an interaction row: 0/1 indicators, or scaled values."""
-
-    def __init__(self, mode: str, scale: float):
-        super().__init__()
-        self.mode = mode
-        self.register_buffer("scale", torch.tensor(float(scale)))
-
-    def forward(self, values: torch.Tensor) -> torch.Tensor:
-        if self.mode == "binary":
-            return (values != 0).to(values.dtype)
-        return values * self.scale
-
-
-def straight_through_sign(features: torch.Tensor) -> torch.Tensor:
-    """``sign(f)`` in the forward pass, identity gradient in the backward pass."""
-    signs = torch.where(features >= 0, 1.0, -1.0).to(features.dtype)
-    return features + (signs - features).detach()
-
-
-def _encoder(networks: nn.ModuleDict, side: str) -> nn.Sequential:
-    """The encoder of one side, with the input transform in front (for fold-in)."""
-    return nn.Sequential(networks["input"], networks[f"{side}_encoder"])
-
-
-class CCSR(TorchTrainingMixin, BaseHashRecommender):
+class CCSR(EncoderPairMixin):
     """Compact Cross-Similarity Recommender.
 
     Two autoencoders, one over users (input: the user's row of ``X``) and one
@@ -280,35 +237,14 @@ class CCSR(TorchTrainingMixin, BaseHashRecommender):
         self.verbose = verbose
 
     # ----------------------------------------------------------- networks
-    def _hidden_sizes(self) -> tuple[int, ...]:
-        sizes = tuple(np.atleast_1d(np.asarray(self.hidden_layer_sizes)).tolist())
-        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
-            )
-        return sizes
-
     def _build_networks(self, X) -> nn.ModuleDict:
-        n_users, n_items = X.shape
-        sizes = self._hidden_sizes()
-        # "ratings" input is divided by the largest magnitude so it lies in [-1, 1].
-        scale = 1.0 / max(float(np.abs(X.data).max(initial=0.0)), 1e-12)
-        user_encoder, user_decoder = make_autoencoder(n_items, sizes, self.n_bits, self.dropout)
-        item_encoder, item_decoder = make_autoencoder(n_users, sizes, self.n_bits, self.dropout)
-        return nn.ModuleDict({
-            "input": InteractionInput(self.input, scale),
-            "user_encoder": user_encoder, "user_decoder": user_decoder,
-            "item_encoder": item_encoder, "item_decoder": item_decoder,
-        })
+        return autoencoder_pair(X, self.input, self._hidden_sizes(), self.n_bits, self.dropout)
 
     def _scale(self) -> float:
         return 10.0 / self.n_bits if self.logit_scale == "auto" else float(self.logit_scale)
 
     def _batch_loss(self, networks, batch):
-        x_users = networks["input"](batch.user_rows)
-        x_items = networks["input"](batch.item_cols)
-        f_users = networks["user_encoder"](x_users)
-        f_items = networks["item_encoder"](x_items)
+        x_users, f_users, x_items, f_items = encode_batch(networks, batch)
         h_users = relax(f_users, self.binarize, batch.alpha)
         h_items = relax(f_items, self.binarize, batch.alpha)
         if self.binarize == "sign" and self.straight_through:
@@ -319,52 +255,9 @@ class CCSR(TorchTrainingMixin, BaseHashRecommender):
         similar = (batch.block > self.relevance_threshold).to(logits.dtype)
         pos_weight = torch.tensor(float(self.pos_weight), device=logits.device)
         loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
-        loss_ae = (F.mse_loss(networks["user_decoder"](f_users), x_users)
-                   + F.mse_loss(networks["item_decoder"](f_items), x_items))
+        loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
         loss_balance = h_users.mean(0).pow(2).sum() + h_items.mean(0).pow(2).sum()
         return loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
-
-    # ----------------------------------------------------------------- fit
-    def _fit(self, X):
-        self._hidden_sizes()
-        evaluate = None
-        train = X
-        if self.early_stopping:
-            train, validation = train_test_split_interactions(
-                X, self.validation_fraction, per_user=True, random_state=self._seed()
-            )
-            train = train.astype(np.float32)
-            relevant = (validation > self.relevance_threshold).astype(np.float32)
-
-            def evaluate(networks, alpha):
-                users = self._encode(_encoder(networks, "user"), train, alpha)
-                items = self._encode(_encoder(networks, "item"), train.T.tocsr(), alpha)
-                ranked = hamming_topk(users, items, 10, exclude=train)
-                return ndcg_at_k(relevant, ranked, 10) if relevant.nnz else 0.0
-
-        state = self._train(train, evaluate)
-        user_encoder = _encoder(state["networks"], "user")
-        item_encoder = _encoder(state["networks"], "item")
-        alpha = state["alpha"]
-        return {
-            "user_encoder_": user_encoder,
-            "item_encoder_": item_encoder,
-            "alpha_": alpha,
-            "n_epochs_": state["n_epochs"],
-            "loss_curve_": state["loss_curve"],
-            "validation_scores_": state["validation_scores"],
-            "user_codes_": self._encode(user_encoder, X, alpha),
-            "item_codes_": self._encode(item_encoder, X.T.tocsr(), alpha),
-        }
-
-    def _encode(self, encoder, rows, alpha):
-        return finalize(encode_in_batches(encoder, rows), self.binarize, alpha)
-
-    def _encode_users(self, X):
-        return self._encode(self.user_encoder_, X, self.alpha_)
-
-    def _encode_items(self, Y):
-        return self._encode(self.item_encoder_, Y, self.alpha_)
 
     @property
     def codes_are_binary(self) -> bool:

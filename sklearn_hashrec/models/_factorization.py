@@ -1,0 +1,149 @@
+"""What the matrix-factorisation models (BinaryMF, CFCodeReg) share.
+
+Each has a factor table per side, trained by the shared loop on batches of
+users crossed with all items, and folds new users or items in by solving the
+ridge problem of its own loss with the other side's features fixed (as
+implicit's ``recalculate_user`` does), batched over rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from .._training import TorchTrainingMixin
+from ..base import BaseHashRecommender
+
+__all__ = ["FactorizationMixin", "ridge_fold_in", "squared_error"]
+
+
+def squared_error(pred, block, unobserved_weight: float, targets=None,
+                  unobserved_target: float = 0.0):
+    """``sum_obs (t - pred)^2 + w * sum_unobs (t0 - pred)^2`` and the observed count.
+
+    Observed entries are the non-zero ones of ``block``; ``targets`` default to
+    ``block`` itself.
+    """
+    observed = block != 0
+    targets = block if targets is None else targets
+    total = torch.where(observed, (targets - pred) ** 2, 0.0).sum()
+    if unobserved_weight > 0:
+        total = total + unobserved_weight * torch.where(
+            observed, 0.0, (unobserved_target - pred) ** 2).sum()
+    return total, observed.sum().clamp_min(1)
+
+
+def ridge_fold_in(targets: sp.csr_matrix, fixed: np.ndarray, l2: float,
+                  unobserved_weight: float = 0.0, unobserved_target: float = 0.0) -> np.ndarray:
+    """Least-squares features of rows, with the other side's features fixed.
+
+    Row ``u`` minimises ``sum_obs (y_ub - <x, f_b>)^2 + w sum_unobs (t0 - <x, f_b>)^2
+    + l2 ||x||^2``, the per-row problem of the factorisation loss; solved for
+    all rows at once.
+    """
+    n_rows = targets.shape[0]
+    r = fixed.shape[1]
+    fixed = fixed.astype(np.float64)
+    observed = targets.copy()
+    observed.data = np.ones_like(observed.data)
+    outer = (fixed[:, :, None] * fixed[:, None, :]).reshape(len(fixed), r * r)
+    gram_observed = np.asarray(observed @ outer).reshape(n_rows, r, r)
+    A = (1 - unobserved_weight) * gram_observed + unobserved_weight * (fixed.T @ fixed)
+    A += (l2 + 1e-8) * np.eye(r)
+    b = np.asarray(targets @ fixed)
+    if unobserved_weight > 0 and unobserved_target != 0:
+        b += unobserved_weight * unobserved_target * (fixed.sum(0) - observed @ fixed)
+    return np.linalg.solve(A, b[:, :, None])[:, :, 0].astype(np.float32)
+
+
+class FactorizationMixin(TorchTrainingMixin, BaseHashRecommender):
+    """Factor tables trained by the shared loop, codes from the factors, ridge fold-in.
+
+    A subclass defines ``_features(raw, alpha)`` (the relaxed features that
+    enter the loss), ``_batch_loss`` and ``_codes(features, alpha)``, plus
+    ``_fold_in_problem()`` returning ``(targets_fn, l2, unobserved_target)``
+    for :func:`ridge_fold_in`.
+    """
+
+    _uses_rows = False
+    _batch_mode = "rows"
+
+    def _build_networks(self, X) -> nn.ModuleDict:
+        n_users, n_items = X.shape
+        networks = nn.ModuleDict({
+            "user_factors": nn.Embedding(n_users, self.n_bits),
+            "item_factors": nn.Embedding(n_items, self.n_bits),
+        })
+        for table in networks.values():
+            nn.init.normal_(table.weight, std=self.init_std)
+        return networks
+
+    def _factorization_loss(self, networks, batch, pred, targets, user_features,
+                            item_features, unobserved_target=0.0):
+        """The paper's eq. 9/10 estimated on a batch of users against all items.
+
+        ``sum_obs (t - pred)^2 + w sum_unobs (t0 - pred)^2 + l2_reg (||F_U||^2 +
+        ||F_I||^2)`` with the Frobenius penalty of the whole tables, as the
+        paper writes it; a batch holds ``|B| / n_users`` of the data, so it
+        carries its users' penalty and that share of the items'. Divided by the
+        batch's number of observed entries.
+        """
+        squared, n_observed = squared_error(pred, batch.block, self.unobserved_weight,
+                                            targets, unobserved_target)
+        share = len(batch.users) / networks["user_factors"].num_embeddings
+        penalty = user_features.pow(2).sum() + share * item_features.pow(2).sum()
+        return (squared + self.l2_reg * penalty) / n_observed
+
+    def _batch_features(self, networks, batch):
+        return (self._features(networks["user_factors"](batch.users), batch.alpha),
+                self._features(networks["item_factors"](batch.items), batch.alpha))
+
+    def _all_features(self, networks, alpha):
+        with torch.no_grad():
+            users = self._features(networks["user_factors"].weight, alpha).numpy()
+            items = self._features(networks["item_factors"].weight, alpha).numpy()
+        return users.astype(np.float32), items.astype(np.float32)
+
+    def _codes_from_networks(self, networks, alpha, X):
+        users, items = self._all_features(networks, alpha)
+        return self._codes(users, alpha), self._codes(items, alpha)
+
+    def _fit(self, X):
+        self._prepare(X)
+        state = self._train(X)
+        alpha = state["alpha"]
+        user_features, item_features = self._all_features(state["networks"], alpha)
+        return {
+            "user_factors_": user_features,
+            "item_factors_": item_features,
+            "alpha_": alpha,
+            "n_epochs_": state["n_epochs"],
+            "loss_curve_": state["loss_curve"],
+            "validation_scores_": state["validation_scores"],
+            "user_codes_": self._codes(user_features, alpha),
+            "item_codes_": self._codes(item_features, alpha),
+            **self._fitted_extras(),
+        }
+
+    def _prepare(self, X):
+        """Hook run before training (e.g. to record the rating range)."""
+
+    def _fitted_extras(self) -> dict:
+        return {}
+
+    def _fold_in(self, rows, fixed):
+        transform_targets, l2, unobserved_target = self._fold_in_problem()
+        features = ridge_fold_in(transform_targets(rows), fixed, l2,
+                                 self.unobserved_weight, unobserved_target)
+        return self._codes(self._clip_folded(features), self.alpha_)
+
+    def _clip_folded(self, features):
+        return features
+
+    def _encode_users(self, X):
+        return self._fold_in(X, self.item_factors_)
+
+    def _encode_items(self, Y):
+        return self._fold_in(Y, self.user_factors_)

@@ -1,0 +1,153 @@
+"""Networks and fitting shared by the neural models (CCSR, AECF, DJSRH).
+
+A neural model here is a pair of encoders, one reading a user's row of ``X``
+and one reading an item's column, each producing ``n_bits`` features; the
+models differ only in their loss. :class:`EncoderPairMixin` holds what they
+share: the input transform, the fit that turns trained encoders into codes
+(with optional early stopping), and fold-in for new users and items.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .._training import TorchTrainingMixin, encode_in_batches
+from ..base import BaseHashRecommender
+from ..binarization import finalize
+
+__all__ = ["EncoderPairMixin", "InteractionInput", "autoencoder_pair", "encode_batch",
+           "make_autoencoder", "make_mlp", "reconstruction_loss", "straight_through_sign"]
+
+
+class InteractionInput(nn.Module):
+    """What a network sees of an interaction row: 0/1 indicators, or scaled values."""
+
+    def __init__(self, mode: str, scale: float):
+        super().__init__()
+        self.mode = mode
+        self.register_buffer("scale", torch.tensor(float(scale)))
+
+    def forward(self, values: torch.Tensor) -> torch.Tensor:
+        if self.mode == "binary":
+            return (values != 0).to(values.dtype)
+        return values * self.scale
+
+
+def make_mlp(n_inputs: int, hidden_layer_sizes, n_outputs: int, dropout: float = 0.0):
+    """``n_inputs -> hidden... (ReLU) -> Dropout -> n_outputs`` (linear output)."""
+    layers, width = [], n_inputs
+    for size in hidden_layer_sizes:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
+def make_autoencoder(n_inputs: int, hidden_layer_sizes, n_bits: int, dropout: float):
+    """Encoder ``n_inputs -> hidden... -> dropout -> n_bits`` and its mirror decoder.
+
+    ReLU between layers; the code layer and the reconstruction are linear.
+    Dropout sits before the last encoder layer, as in the paper.
+    """
+    encoder = make_mlp(n_inputs, hidden_layer_sizes, n_bits, dropout)
+    decoder = make_mlp(n_bits, tuple(reversed(hidden_layer_sizes)), n_inputs)
+    return encoder, decoder
+
+
+def autoencoder_pair(X, input_mode: str, hidden_layer_sizes, n_bits: int,
+                     dropout: float) -> nn.ModuleDict:
+    """User and item autoencoders over ``X``'s rows and columns, with the input transform."""
+    n_users, n_items = X.shape
+    user_encoder, user_decoder = make_autoencoder(n_items, hidden_layer_sizes, n_bits, dropout)
+    item_encoder, item_decoder = make_autoencoder(n_users, hidden_layer_sizes, n_bits, dropout)
+    return nn.ModuleDict({
+        "input": InteractionInput(input_mode, input_scale(X)),
+        "user_encoder": user_encoder, "user_decoder": user_decoder,
+        "item_encoder": item_encoder, "item_decoder": item_decoder,
+    })
+
+
+def encode_batch(networks: nn.ModuleDict, batch):
+    """Inputs and raw features ``f`` of a batch's users and items."""
+    x_users = networks["input"](batch.user_rows)
+    x_items = networks["input"](batch.item_cols)
+    return x_users, networks["user_encoder"](x_users), x_items, networks["item_encoder"](x_items)
+
+
+def reconstruction_loss(networks: nn.ModuleDict, x_users, f_users, x_items, f_items):
+    """Eq. 1 per input entry: MSE of the user and of the item autoencoder."""
+    return (F.mse_loss(networks["user_decoder"](f_users), x_users)
+            + F.mse_loss(networks["item_decoder"](f_items), x_items))
+
+
+def straight_through_sign(features: torch.Tensor) -> torch.Tensor:
+    """``sign(f)`` in the forward pass, identity gradient in the backward pass."""
+    signs = torch.where(features >= 0, 1.0, -1.0).to(features.dtype)
+    return features + (signs - features).detach()
+
+
+def input_scale(X) -> float:
+    """1 / largest magnitude, so that ``"ratings"`` input lies in [-1, 1]."""
+    return 1.0 / max(float(np.abs(X.data).max(initial=0.0)), 1e-12)
+
+
+class EncoderPairMixin(TorchTrainingMixin, BaseHashRecommender):
+    """Fit, codes and fold-in for models made of a user encoder and an item encoder.
+
+    A subclass builds ``networks`` (a ``ModuleDict`` with ``"input"``,
+    ``"user_encoder"`` and ``"item_encoder"``, plus whatever its loss needs)
+    in ``_build_networks`` and defines ``_batch_loss``. Codes are
+    ``finalize(encoder(input(row)))`` for the model's ``binarize``.
+    """
+
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = tuple(np.atleast_1d(np.asarray(self.hidden_layer_sizes)).tolist())
+        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        return sizes
+
+    def _codes_from_networks(self, networks, alpha, X):
+        users = self._encode(_encoder(networks, "user"), X, alpha)
+        items = self._encode(_encoder(networks, "item"), X.T.tocsr(), alpha)
+        return users, items
+
+    def _fit(self, X):
+        self._hidden_sizes()
+        state = self._train(X)
+        user_encoder = _encoder(state["networks"], "user")
+        item_encoder = _encoder(state["networks"], "item")
+        alpha = state["alpha"]
+        user_codes, item_codes = self._codes_from_networks(state["networks"], alpha, X)
+        return {
+            "user_encoder_": user_encoder,
+            "item_encoder_": item_encoder,
+            "alpha_": alpha,
+            "n_epochs_": state["n_epochs"],
+            "loss_curve_": state["loss_curve"],
+            "validation_scores_": state["validation_scores"],
+            "user_codes_": user_codes,
+            "item_codes_": item_codes,
+        }
+
+    def _encode(self, encoder, rows, alpha):
+        return finalize(encode_in_batches(encoder, rows), self.binarize, alpha)
+
+    def _encode_users(self, X):
+        return self._encode(self.user_encoder_, X, self.alpha_)
+
+    def _encode_items(self, Y):
+        return self._encode(self.item_encoder_, Y, self.alpha_)
+
+
+def _encoder(networks: nn.ModuleDict, side: str) -> nn.Sequential:
+    """The encoder of one side, with the input transform in front (for fold-in)."""
+    return nn.Sequential(networks["input"], networks[f"{side}_encoder"])

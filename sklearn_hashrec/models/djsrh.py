@@ -1,0 +1,159 @@
+"""DJSRH (Su et al., ICCV 2019), adapted from image-text pairs to users and items."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+from torch.nn import functional as F
+
+from .._training import TorchTrainingMixin
+from ..binarization import relax
+from ._networks import EncoderPairMixin, InteractionInput, input_scale, make_mlp
+
+__all__ = ["DJSRH"]
+
+
+class DJSRH(EncoderPairMixin):
+    """Deep joint-semantics reconstructing hashing for users and items.
+
+    DJSRH learns hash codes for *paired* instances of two modalities (an image
+    and its text) so that code inner products reconstruct a joint-semantics
+    affinity matrix built from both modalities' features. Following the
+    original ``train.py`` / ``models.py`` (zzs1994/DJSRH):
+
+    * ``S_U = 2 Xn_U Xn_U^T - 1`` and ``S_I = 2 Xn_I Xn_I^T - 1``, cosine
+      similarities of L2-normalised features;
+    * ``S~ = beta S_U + (1 - beta) S_I``;
+    * ``S = mu ((1 - eta) S~ + eta S~ S~^T / m)``;
+    * codes ``B = tanh(alpha h)``, L2-normalised;
+    * ``L = lambda1 MSE(B_U B_U^T, S) + MSE(B_U B_I^T, S) + lambda2 MSE(B_I B_I^T, S)``;
+    * an MLP with hidden layers 512 and 256 per modality.
+
+    **Pairing.** Users and items are not paired, so a batch is ``batch_size``
+    *observed* (user, item) entries drawn from the training matrix: row ``j``
+    of the batch is a user and an item that interacted, the closest analogue
+    of an image and its caption. ``Xn_U`` are the batch users' rating rows
+    and ``Xn_I`` the batch items' rating columns, so ``S_U`` is user-user
+    cosine (co-rating) and ``S_I`` item-item cosine, and the cross term asks
+    a user's code to match the item it interacted with as its own pair, and
+    other items as their joint similarity says. This keeps the original loss
+    unchanged, needs no labels (the method is unsupervised), and every batch
+    contains positive pairs by construction.
+
+    Parameters
+    ----------
+    n_bits : int, default=40
+        Code length.
+    hidden_layer_sizes : tuple of int, default=(512, 256)
+        Hidden layers of each MLP.
+    beta : float, default=0.6
+        Weight of the user-side similarity in ``S~``.
+    eta : float, default=0.4
+        Weight of the second-order term.
+    mu : float, default=1.5
+        Scale of the target ``S``.
+    lambda1, lambda2 : float, default=0.1
+        Weights of the user-user and item-item reconstruction terms.
+    binarize : {"sign", "tanh", "sign_tanh"} or None, default="tanh"
+        DJSRH-ST (``"tanh"``) and DJSRH-SST (``"sign_tanh"``) are the paper's;
+        ``"sign"`` takes the sign of ``h`` after training on ``tanh(h)``.
+    input : {"ratings", "binary"}, default="ratings"
+        What the MLPs see (ratings scaled to [-1, 1], or 0/1).
+    alpha_schedule : {"exponential", "sqrt"}, default="sqrt"
+        DJSRH's own ``alpha = sqrt(epoch + 1)`` by default.
+    learning_rate, max_epochs, batch_size, alpha_growth, early_stopping, \
+validation_fraction, n_iter_no_change, device, random_state, verbose
+        The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
+        ``batch_size`` is the number of observed entries per step.
+
+    Attributes
+    ----------
+    user_codes_, item_codes_, item_codes_packed_, seen_, user_encoder_, \
+item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in_
+        As in :class:`~sklearn_hashrec.CCSR`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hashrec import DJSRH
+    >>> X = np.random.default_rng(0).integers(0, 6, size=(40, 30)).astype(float)
+    >>> DJSRH(n_bits=8, max_epochs=2, random_state=0).fit(X).item_codes_.dtype
+    dtype('float32')
+    """
+
+    _batch_mode = "pairs"
+    _parameter_constraints: dict = {
+        **TorchTrainingMixin._training_parameter_constraints,
+        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "beta": [Interval(Real, 0, 1, closed="both")],
+        "eta": [Interval(Real, 0, 1, closed="both")],
+        "mu": [Interval(Real, 0, None, closed="neither")],
+        "lambda1": [Interval(Real, 0, None, closed="left")],
+        "lambda2": [Interval(Real, 0, None, closed="left")],
+        "binarize": [StrOptions({"sign", "tanh", "sign_tanh"}), None],
+        "input": [StrOptions({"binary", "ratings"})],
+    }
+
+    def __init__(self, n_bits: int = 40, *, hidden_layer_sizes=(512, 256), beta: float = 0.6,
+                 eta: float = 0.4, mu: float = 1.5, lambda1: float = 0.1, lambda2: float = 0.1,
+                 binarize="tanh", input: str = "ratings", learning_rate: float = 1e-3,
+                 max_epochs: int = 30, batch_size: int = 512, alpha_schedule: str = "sqrt",
+                 alpha_growth: float = 1.1, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, n_iter_no_change: int = 5, device="cpu",
+                 random_state=None, verbose: int = 0):
+        self.n_bits = n_bits
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.beta = beta
+        self.eta = eta
+        self.mu = mu
+        self.lambda1 = lambda1
+        self.lambda2 = lambda2
+        self.binarize = binarize
+        self.input = input
+        self.learning_rate = learning_rate
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.alpha_schedule = alpha_schedule
+        self.alpha_growth = alpha_growth
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_networks(self, X) -> nn.ModuleDict:
+        n_users, n_items = X.shape
+        sizes = self._hidden_sizes()
+        return nn.ModuleDict({
+            "input": InteractionInput(self.input, input_scale(X)),
+            "user_encoder": make_mlp(n_items, sizes, self.n_bits),
+            "item_encoder": make_mlp(n_users, sizes, self.n_bits),
+        })
+
+    def _target_similarity(self, x_users, x_items):
+        n_users = F.normalize(x_users, dim=1)
+        n_items = F.normalize(x_items, dim=1)
+        joint = (self.beta * (2 * n_users @ n_users.T - 1)
+                 + (1 - self.beta) * (2 * n_items @ n_items.T - 1))
+        m = joint.shape[0]
+        return self.mu * ((1 - self.eta) * joint + self.eta * joint @ joint.T / m)
+
+    def _batch_loss(self, networks, batch):
+        x_users = networks["input"](batch.user_rows)
+        x_items = networks["input"](batch.item_cols)
+        with torch.no_grad():
+            target = self._target_similarity(x_users, x_items)
+        # DJSRH always trains on tanh(alpha h); "sign" and None only change the output.
+        relaxation = self.binarize if self.binarize in ("tanh", "sign_tanh") else "tanh"
+        b_users = F.normalize(relax(networks["user_encoder"](x_users), relaxation, batch.alpha),
+                              dim=1)
+        b_items = F.normalize(relax(networks["item_encoder"](x_items), relaxation, batch.alpha),
+                              dim=1)
+        return (self.lambda1 * F.mse_loss(b_users @ b_users.T, target)
+                + F.mse_loss(b_users @ b_items.T, target)
+                + self.lambda2 * F.mse_loss(b_items @ b_items.T, target))
