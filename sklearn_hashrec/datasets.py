@@ -11,14 +11,29 @@ package: the loaders read files from a *data home*, chosen in this order:
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
-__all__ = ["get_data_home", "load_movielens", "DatasetNotFoundError"]
+__all__ = [
+    "DatasetNotFoundError",
+    "filter_min_interactions",
+    "get_data_home",
+    "load_amazon",
+    "load_citeulike",
+    "load_gowalla",
+    "load_interactions",
+    "load_lastfm",
+    "load_movielens",
+]
 
 DATA_HOME_ENV = "SKLEARN_HASHREC_DATA"
 
@@ -35,6 +50,9 @@ _MOVIELENS = {
         "folder": "ml-100k",
         "files": [("u.data", "\t", False), ("u.data.gz", "\t", False)],
         "url": "https://files.grouplens.org/datasets/movielens/ml-100k.zip",
+        # Checked on the extracted ratings file: sha256 of ml-100k/u.data.
+        "member": "ml-100k/u.data",
+        "sha256": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
         "description": "MovieLens 100K: 100,000 ratings (1-5) by 943 users on 1,682 movies.",
     },
     "1m": {
@@ -42,6 +60,10 @@ _MOVIELENS = {
         "files": [("ratings.dat", "::", False), ("ratings.dat.gz", "::", False),
                   ("ratings.csv.gz", ",", True), ("ratings.csv", ",", True)],
         "url": "https://files.grouplens.org/datasets/movielens/ml-1m.zip",
+        # git blob id (sha1 of "blob <size>\\0" + content) of ml-1m/ratings.dat, the
+        # hash under which every public copy of the file is known.
+        "member": "ml-1m/ratings.dat",
+        "git_blob": "77a7c4b150f588c23bb9e1f068aa996c0b413695",
         "description": "MovieLens 1M: 1,000,209 ratings (1-5) by 6,040 users on 3,706 movies.",
     },
 }
@@ -108,7 +130,49 @@ def interactions_from_triples(users, items, values):
     return data, user_ids, item_ids
 
 
-def load_movielens(variant: str = "1m", *, data_home=None) -> Bunch:
+def _file_digest(path: Path, algorithm: str) -> str:
+    if algorithm == "git_blob":
+        digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    else:
+        digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download_movielens(spec: dict, home: Path, url: str | None = None) -> Path:
+    """Download the official zip, extract the ratings file and check its hash."""
+    url = url or spec["url"]
+    home.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=home) as tmp:
+        archive = Path(tmp) / "archive.zip"
+        with urllib.request.urlopen(url, timeout=60) as response, open(archive, "wb") as out:
+            shutil.copyfileobj(response, out)
+        with zipfile.ZipFile(archive) as zf:
+            zf.extract(spec["member"], tmp)
+        extracted = Path(tmp) / spec["member"]
+        algorithm = "git_blob" if "git_blob" in spec else "sha256"
+        digest = _file_digest(extracted, algorithm)
+        if digest != spec[algorithm]:
+            raise OSError(
+                f"{spec['member']} from {url} has {algorithm} {digest}, expected "
+                f"{spec[algorithm]}; the download is corrupt or not the official file. "
+                "Nothing was written to the data home."
+            )
+        target = home / spec["member"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(extracted), target)
+    return target
+
+
+def _bunch(data, user_ids, item_ids, description, path, citation):
+    return Bunch(data=data, user_ids=user_ids, item_ids=item_ids,
+                 DESCR=f"{description}\nRead from {path}.\nPlease cite: {citation}")
+
+
+def load_movielens(variant: str = "1m", *, data_home=None, download_if_missing: bool = False,
+                   url: str | None = None) -> Bunch:
     """Load MovieLens ratings as a users x items matrix.
 
     Reads the official GroupLens files (``ml-1m/ratings.dat``,
@@ -121,6 +185,13 @@ def load_movielens(variant: str = "1m", *, data_home=None) -> Bunch:
         Which MovieLens release.
     data_home : str or path-like, default=None
         See :func:`get_data_home`.
+    download_if_missing : bool, default=False
+        When no file is found, download the official zip from GroupLens into
+        the data home, extract the ratings file and check it against its
+        known hash (sha256 of ``u.data``; the git blob id of ``ratings.dat``).
+        A mismatch raises ``OSError`` and writes nothing.
+    url : str, default=None
+        Another source for the same zip (a mirror, or a local ``file://``).
 
     Returns
     -------
@@ -132,8 +203,8 @@ def load_movielens(variant: str = "1m", *, data_home=None) -> Bunch:
     Raises
     ------
     DatasetNotFoundError
-        If no accepted file is in the data home; the message says which file to
-        put where, and where to download it.
+        If no accepted file is in the data home (and no download was asked
+        for); the message says which file to put where, and where to download it.
 
     Examples
     --------
@@ -145,23 +216,298 @@ def load_movielens(variant: str = "1m", *, data_home=None) -> Bunch:
     if variant not in _MOVIELENS:
         raise ValueError(f"variant must be one of {sorted(_MOVIELENS)}, got {variant!r}.")
     spec = _MOVIELENS[variant]
-    folder = get_data_home(data_home) / spec["folder"]
-    for name, separator, header in spec["files"]:
-        path = folder / name
-        if path.is_file():
-            triples = _read_triples(path, separator, header)
-            break
-    else:
+    home = get_data_home(data_home)
+    folder = home / spec["folder"]
+    found = [(folder / name, sep, header) for name, sep, header in spec["files"]
+             if (folder / name).is_file()]
+    if not found and download_if_missing:
+        found = [(_download_movielens(spec, home, url), *spec["files"][0][1:])]
+    if not found:
         accepted = ", ".join(name for name, _, _ in spec["files"])
         raise DatasetNotFoundError(
             f"MovieLens {variant} not found: expected one of [{accepted}] in {folder}. "
-            f"Download {spec['url']}, unzip it into {get_data_home(data_home)}, or point "
-            f"the data home there with data_home=... or ${DATA_HOME_ENV}."
+            f"Download {spec['url']}, unzip it into {home}, or call with "
+            f"download_if_missing=True, or point the data home elsewhere with "
+            f"data_home=... or ${DATA_HOME_ENV}."
         )
+    path, separator, header = found[0]
+    triples = _read_triples(path, separator, header)
     data, user_ids, item_ids = interactions_from_triples(*triples.T)
-    return Bunch(
-        data=data,
-        user_ids=user_ids,
-        item_ids=item_ids,
-        DESCR=f"{spec['description']}\nRead from {path}.\nPlease cite: {_MOVIELENS_CITATION}",
+    return _bunch(data, user_ids, item_ids, spec["description"], path, _MOVIELENS_CITATION)
+
+
+def _find(home: Path, folder: str, names: list[str], what: str, source: str) -> Path:
+    for name in names:
+        if (home / folder / name).is_file():
+            return home / folder / name
+    raise DatasetNotFoundError(
+        f"{what} not found: expected one of {names} in {home / folder}. {source} "
+        f"Point the data home at the folder holding {folder}/ with data_home=... or "
+        f"${DATA_HOME_ENV}."
     )
+
+
+def load_amazon(*, data_home=None) -> Bunch:
+    """Load the Amazon ratings subset (6,170 users x 2,753 items, 195,791 ratings).
+
+    Reads ``amazon-hin/user_item.dat`` (or ``.gz``): tab-separated
+    ``user, item, rating, timestamp``, 0-based ids. This is the Amazon set of
+    librahu/HIN-Datasets-for-Recommendation-and-Network-Embedding, which stands
+    in for the paper's Amazon Books (not available).
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``data`` (ratings 1-5, float32 CSR), ``user_ids``, ``item_ids``, ``DESCR``.
+    """
+    path = _find(get_data_home(data_home), "amazon-hin", ["user_item.dat", "user_item.dat.gz"],
+                 "Amazon ratings subset",
+                 "It is Amazon/user_item.dat of librahu/HIN-Datasets-for-Recommendation-and-"
+                 "Network-Embedding on GitHub.")
+    triples = _read_triples(path, "\t", False)
+    data, user_ids, item_ids = interactions_from_triples(*triples.T)
+    return _bunch(data, user_ids, item_ids,
+                  "Amazon product ratings subset (explicit 1-5).", path,
+                  "R. He and J. McAuley, WWW 2016; J. McAuley et al., SIGIR 2015.")
+
+
+def load_lastfm(*, data_home=None) -> Bunch:
+    """Load Last.fm HetRec 2011 listening as implicit interactions (1,892 x 17,632).
+
+    Reads ``lastfm-hetrec2011/user_artists.dat`` (or ``.gz``); every
+    (user, artist) pair with a play count becomes a 1. The play counts are in
+    ``play_counts`` (same sparsity pattern). Non-commercial use only.
+    """
+    path = _find(get_data_home(data_home), "lastfm-hetrec2011",
+                 ["user_artists.dat", "user_artists.dat.gz"], "Last.fm HetRec 2011",
+                 "It is in hetrec2011-lastfm-2k.zip from GroupLens.")
+    with _open_text(path) as handle:
+        next(handle)
+        values = np.array(handle.read().split(), dtype=np.int64).reshape(-1, 3)
+    counts, user_ids, item_ids = interactions_from_triples(*values.T)
+    data = counts.copy()
+    data.data = np.ones_like(data.data)
+    bunch = _bunch(data, user_ids, item_ids, "Last.fm HetRec 2011 user-artist listening "
+                   "(implicit).", path, "Cantador, Brusilovsky and Kuflik, HetRec 2011.")
+    bunch.play_counts = counts
+    return bunch
+
+
+def load_citeulike(*, data_home=None) -> Bunch:
+    """Load citeulike-a (5,551 users x 16,980 articles, 204,986 pairs), implicit.
+
+    Reads ``citeulike-a/users.dat`` (or ``.gz``): line ``u`` holds user ``u``'s
+    count followed by that many 0-based article ids.
+    """
+    path = _find(get_data_home(data_home), "citeulike-a", ["users.dat", "users.dat.gz"],
+                 "citeulike-a", "It is users.dat of js05212/citeulike-a on GitHub.")
+    with _open_text(path) as handle:
+        lines = handle.read().splitlines()
+    rows, cols = [], []
+    for user, line in enumerate(lines):
+        fields = np.array(line.split(), dtype=np.int64)
+        if len(fields) and fields[0] != len(fields) - 1:
+            raise ValueError(f"{path}, line {user + 1}: count {fields[0]} does not match "
+                             f"{len(fields) - 1} ids.")
+        rows.append(np.full(len(fields) - 1, user))
+        cols.append(fields[1:])
+    users, items = np.concatenate(rows), np.concatenate(cols)
+    n_items = int(items.max()) + 1 if len(items) else 0
+    data = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)),
+                         shape=(len(lines), n_items))
+    data.sum_duplicates()
+    data.data[:] = 1
+    return _bunch(data, np.arange(len(lines)), np.arange(n_items),
+                  "citeulike-a user-article library (implicit).", path,
+                  "H. Wang, B. Chen and W.-J. Li, IJCAI 2013.")
+
+
+def load_gowalla(*, data_home=None) -> Bunch:
+    """Load Gowalla check-ins as preprocessed by LightGCN (29,858 x 40,981), implicit.
+
+    Reads ``gowalla-lightgcn/{train,valid,test}.txt`` (or ``.gz``), lines
+    ``user item item ...``. ``data`` is their union; ``train``, ``valid`` and
+    ``test`` are the published parts (same shape).
+    """
+    home = get_data_home(data_home)
+    parts = {}
+    for part in ("train", "valid", "test"):
+        path = _find(home, "gowalla-lightgcn", [f"{part}.txt", f"{part}.txt.gz"],
+                     "Gowalla (LightGCN)", "It is data/gowalla of the LightGCN code.")
+        users, items = [], []
+        with _open_text(path) as handle:
+            for line in handle:
+                fields = np.array(line.split(), dtype=np.int64)
+                if len(fields) > 1:
+                    users.append(np.full(len(fields) - 1, fields[0]))
+                    items.append(fields[1:])
+        parts[part] = (np.concatenate(users), np.concatenate(items))
+    n_users = 1 + max(int(u.max()) for u, _ in parts.values())
+    n_items = 1 + max(int(i.max()) for _, i in parts.values())
+
+    def matrix(users, items):
+        out = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)),
+                            shape=(n_users, n_items))
+        out.sum_duplicates()
+        out.data[:] = 1
+        return out
+
+    splits = {part: matrix(*pair) for part, pair in parts.items()}
+    data = matrix(*map(np.concatenate, zip(*parts.values(), strict=True)))
+    bunch = _bunch(data, np.arange(n_users), np.arange(n_items),
+                   "Gowalla check-ins, LightGCN preprocessing (implicit).", path,
+                   "Wang et al., NGCF, SIGIR 2019; He et al., LightGCN, SIGIR 2020.")
+    bunch.update(splits)
+    return bunch
+
+
+def load_interactions(path, *, sep: str | None = None, columns=(0, 1, 2),
+                      header: bool | None = None, implicit: bool = False) -> Bunch:
+    """Load a user's own (user, item[, rating]) file as a users x items matrix.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV/TSV file (optionally ``.gz``) or a parquet file (needs pandas with
+        a parquet engine).
+    sep : str, default=None
+        Field separator; by default guessed from the first line (tab, comma,
+        ``::``, semicolon or whitespace).
+    columns : tuple of int or str, default=(0, 1, 2)
+        Positions (or header names) of the user, item and rating fields; give
+        two for implicit data without ratings.
+    header : bool, default=None
+        Whether the first line is a header; by default, it is one when its
+        rating field is not a number.
+    implicit : bool, default=False
+        Store 1 for every pair instead of the rating.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``data`` (float32 CSR; duplicate pairs are summed), ``user_ids`` and
+        ``item_ids`` (the file's ids, sorted; strings or integers), ``DESCR``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn_hashrec.datasets import load_interactions
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ratings.csv"
+    >>> _ = path.write_text("user,item,rating\nann,x,5\nbob,x,3\nbob,y,4\n")
+    >>> bunch = load_interactions(path)
+    >>> bunch.data.toarray(), bunch.user_ids.tolist(), bunch.item_ids.tolist()
+    (array([[5., 0.],
+           [3., 4.]], dtype=float32), ['ann', 'bob'], ['x', 'y'])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No interactions file at {path}.")
+    if path.suffix == ".parquet":
+        table = _read_parquet(path)
+        names = list(table.columns)
+        fields = [table[c if isinstance(c, str) else names[c]].to_numpy() for c in columns]
+    else:
+        fields = _read_delimited(path, sep, columns, header)
+    users, items = fields[0], fields[1]
+    if len(fields) > 2 and not implicit:
+        try:
+            values = np.asarray(fields[2], dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(f"{path}: the rating column is not numeric ({exc}).") from None
+    else:
+        values = np.ones(len(users))
+    users, items = _normalize_ids(users), _normalize_ids(items)
+    data, user_ids, item_ids = interactions_from_triples(users, items, values)
+    if implicit:
+        data.data[:] = 1
+    return _bunch(data, user_ids, item_ids, "User-supplied interactions.", path, "your source")
+
+
+def _normalize_ids(values):
+    values = np.asarray(values)
+    if values.dtype.kind in "OUS":
+        try:
+            return values.astype(np.int64)
+        except ValueError:
+            return values.astype(str)
+    return values
+
+
+def _read_parquet(path):
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError("Reading parquet needs pandas and pyarrow: pip install pandas "
+                          "pyarrow.") from exc
+    return pd.read_parquet(path)
+
+
+def _read_delimited(path, sep, columns, header):
+    with _open_text(path) as handle:
+        lines = [line.rstrip("\r\n") for line in handle if line.strip()]
+    if not lines:
+        raise ValueError(f"{path} is empty.")
+    if sep is None:
+        sep = next((s for s in ("\t", "::", ",", ";") if s in lines[0]), None)
+    rows = [line.split(sep) if sep else line.split() for line in lines]
+    first = rows[0]
+    if header is None:
+        probe = columns[2] if len(columns) > 2 and isinstance(columns[2], int) else None
+        header = any(isinstance(c, str) for c in columns) or (
+            probe is not None and not _is_number(first[probe]))
+    names = [name.strip() for name in first] if header else []
+    body = rows[1:] if header else rows
+    indices = [names.index(c) if isinstance(c, str) else c for c in columns]
+    try:
+        return [np.array([row[i].strip() for row in body]) for i in indices]
+    except IndexError:
+        raise ValueError(f"{path}: a line has fewer than {max(indices) + 1} fields.") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def filter_min_interactions(X, min_user: int = 1, min_item: int = 1):
+    """k-core filtering: drop users and items with too few interactions, until stable.
+
+    The paper keeps Amazon users and items with at least 20 ratings, and Ichiba
+    ones with at least 50; removing items can push users under the limit and
+    back, so the filter repeats until nothing changes.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_users, n_items)
+    min_user, min_item : int, default=1
+        Minimum number of stored interactions per user (row) and item (column).
+
+    Returns
+    -------
+    X_filtered : csr_matrix
+        The kept rows and columns.
+    users, items : ndarray of int
+        Indices of the kept rows and columns in ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hashrec.datasets import filter_min_interactions
+    >>> X = np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1]])
+    >>> Xf, users, items = filter_min_interactions(X, min_user=2, min_item=2)
+    >>> users.tolist(), items.tolist(), Xf.toarray().tolist()
+    ([0, 1], [0, 1], [[1.0, 1.0], [1.0, 1.0]])
+    """
+    X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    X.eliminate_zeros()
+    users, items = np.arange(X.shape[0]), np.arange(X.shape[1])
+    while True:
+        keep_users = np.diff(X.indptr) >= min_user
+        keep_items = np.bincount(X.indices, minlength=X.shape[1]) >= min_item
+        if keep_users.all() and keep_items.all():
+            return X, users, items
+        X = X[keep_users][:, keep_items].tocsr()
+        users, items = users[keep_users], items[keep_items]

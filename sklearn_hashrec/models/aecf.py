@@ -27,8 +27,10 @@ class AECF(EncoderPairMixin):
             + lambda_ae * L_ae
 
     divided by the number of observed entries of the batch. The squared loss
-    runs over the observed ratings by default (``unobserved_weight=0``): eq. 11
-    reconstructs ratings, and a missing rating is not a rating of 0.
+    runs over all entries, unobserved ones as ratings of 0 with weight
+    ``unobserved_weight`` (0.1), for the reason given in
+    :class:`~sklearn_hashrec.BinaryMF`: ranking needs to learn which items a
+    user does not choose.
     ``F`` is the relaxed code (``tanh(alpha f)`` for the tanh variants).
 
     Parameters
@@ -44,8 +46,9 @@ class AECF(EncoderPairMixin):
         Weight of the reconstruction loss (paper: 0.1 on MovieLens-1M).
     binarize : {"sign", "tanh", "sign_tanh"} or None, default="sign"
         AECF-S, -ST, -SST and -C, as in :class:`~sklearn_hashrec.CCSR`.
-    unobserved_weight : float, default=0.0
-        Weight of the unobserved entries (as ratings of 0).
+    unobserved_weight : float, default=0.1
+        Weight of the unobserved entries (as ratings of 0); 0 fits observed
+        ratings only.
     input : {"ratings", "binary"}, default="ratings"
         What the autoencoders see (the paper: ratings, scaled to [-1, 1]).
     learning_rate, max_epochs, batch_size, alpha_schedule, alpha_growth, \
@@ -80,7 +83,7 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
 
     def __init__(self, n_bits: int = 40, *, hidden_layer_sizes=(512, 256, 128),
                  dropout: float = 0.6, lambda_ae: float = 0.1, binarize="sign",
-                 unobserved_weight: float = 0.0, input: str = "ratings",
+                 unobserved_weight: float = 0.1, input: str = "ratings",
                  learning_rate: float = 1e-3, max_epochs: int = 30, batch_size: int = 512,
                  alpha_schedule: str = "exponential", alpha_growth: float = 1.1,
                  early_stopping: bool = False, validation_fraction: float = 0.1,

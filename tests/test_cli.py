@@ -1,0 +1,72 @@
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sklearn_hashrec.cli import main
+
+from conftest import data_home, load_or_skip
+
+
+def test_reproduce_quick_on_movielens_100k(tmp_path, capsys):
+    load_or_skip("100k")
+    code = main(["reproduce", "--dataset", "ml-100k", "--quick", "--data-home", str(data_home()),
+                 "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    table = (tmp_path / "ml-100k.md").read_text()
+    for name in ["Random", "Top", "CF", "CFCodeReg", "AECF-S", "DJSRH-SST", "CCSR-S", "CCSR-C"]:
+        assert f"| {name} |" in table
+    rows = list(csv.DictReader(open(tmp_path / "ml-100k.csv")))
+    assert len(rows) == 14  # Random, Top, CF, CFCodeReg, AECF x4, DJSRH x2, CCSR x4
+    assert all(0 <= float(row["NDCG@10"]) <= 1 for row in rows)
+    assert (tmp_path / "ml-100k.png").stat().st_size > 10_000
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path, capsys):
+    code = main(["reproduce", "--dataset", "ml-1m", "--data-home", str(tmp_path),
+                 "--out", str(tmp_path / "out")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "ml-1m" in err and "Traceback" not in err
+
+
+def test_fit_recommend_evaluate_from_a_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    ratings = tmp_path / "ratings.csv"
+    lines = ["user,item,rating"] + [
+        f"u{u},i{i},{rng.integers(1, 6)}"
+        for u in range(40) for i in range(30) if rng.random() < 0.3
+    ]
+    ratings.write_text("\n".join(lines) + "\n")
+    model = tmp_path / "model.joblib"
+    params = '{"n_bits": 8, "max_epochs": 2, "random_state": 0}'
+    assert main(["fit", "--data", str(ratings), "--params", params, "--out", str(model)]) == 0
+    out = tmp_path / "recs.csv"
+    assert main(["recommend", "--model", str(model), "--k", "3", "--users", "u1", "u7",
+                 "--out", str(out)]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert [r["user_id"] for r in rows] == ["u1"] * 3 + ["u7"] * 3
+    assert all(r["item_id"].startswith("i") for r in rows)
+    seen_u1 = {line.split(",")[1] for line in lines[1:] if line.startswith("u1,")}
+    assert not seen_u1 & {r["item_id"] for r in rows if r["user_id"] == "u1"}
+    assert main(["evaluate", "--data", str(ratings), "--params", params,
+                 "--relevance-threshold", "3"]) == 0
+    assert "NDCG@10:" in capsys.readouterr().out
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "sklearn_hashrec", "--version"],
+                            capture_output=True, text=True, env={**os.environ})
+    assert result.returncode == 0 and result.stdout.strip()
+
+
+def test_unknown_user_id(tmp_path):
+    ratings = tmp_path / "r.tsv"
+    ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n")
+    model = tmp_path / "m.joblib"
+    main(["fit", "--data", str(ratings), "--model", "Top", "--out", str(model)])
+    with pytest.raises(SystemExit, match="unknown user"):
+        main(["recommend", "--model", str(model), "--users", "99"])
