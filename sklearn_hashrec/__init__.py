@@ -4,6 +4,7 @@ Users and items get compact -1/+1 codes; recommendation ranks items by
 Hamming distance to the user's code.
 """
 
+from ._version import __version__
 from .models import (
     AECF,
     CCSR,
@@ -13,8 +14,6 @@ from .models import (
     PopularityRecommender,
     RandomRecommender,
 )
-
-__version__ = "0.1.0"
 
 __all__ = ["AECF", "CCSR", "DJSRH", "BinaryMF", "CFCodeReg", "PopularityRecommender",
            "RandomRecommender", "__version__"]

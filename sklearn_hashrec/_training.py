@@ -253,9 +253,14 @@ def _wrapped_slice(order: np.ndarray, step: int, size: int) -> np.ndarray:
 
 @torch.no_grad()
 def encode_in_batches(module: torch.nn.Module, X: sp.csr_matrix,
-                      batch_size: int = 4096) -> np.ndarray:
-    """Apply a module to the rows of a sparse matrix, densifying one batch at a time."""
+                      max_batch_elements: int = 2**22) -> np.ndarray:
+    """Apply a module to the rows of a sparse matrix, densifying one batch at a time.
+
+    A batch holds at most ``max_batch_elements`` dense entries (16 MB of
+    float32), whatever the width of ``X``.
+    """
     module.eval()
+    batch_size = max(1, max_batch_elements // max(X.shape[1], 1))
     outputs = []
     for start in range(0, X.shape[0], batch_size):
         dense = torch.from_numpy(X[start:start + batch_size].toarray())

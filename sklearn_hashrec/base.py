@@ -17,7 +17,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._version import __version__
 from .ranking import hamming_topk, pack_codes
+
+# Version of what a pickled estimator holds. Raise it when fitted attributes
+# change meaning; __setstate__ refuses newer formats with a clear error and is
+# where older ones are migrated.
+PERSISTENCE_FORMAT = 1
+_VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 __all__ = ["BaseRecommender", "BaseHashRecommender"]
 
@@ -54,8 +61,12 @@ class BaseRecommender(BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_users, n_items)
-            Ratings or 0/1 interactions; zero means "no interaction". Stored
-            entries of any value count as seen items for ``exclude_seen``.
+            Ratings or 0/1 interactions; zero means "no interaction". Any
+            non-zero entry, negative ones included, is an interaction and a
+            seen item for ``exclude_seen``; a negative value is a low rating
+            (never above a non-negative ``relevance_threshold``). NaN, infinity,
+            values beyond float32's range, strings and an all-zero matrix are
+            refused with a ``ValueError``.
         y : None
             Ignored; present for API consistency.
 
@@ -64,8 +75,23 @@ class BaseRecommender(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X = self._validate_interactions(X, reset=True)
-        fitted = self._fit(X)
+        # validate_data records n_features_in_ at once; keep the previous
+        # values so that a failed or interrupted fit leaves the estimator as it was.
+        previous = {name: self.__dict__[name] for name in _VALIDATION_ATTRIBUTES
+                    if name in self.__dict__}
+        try:
+            X = self._validate_interactions(X, reset=True)
+            if X.nnz == 0:
+                raise ValueError(
+                    f"X has no interactions: all {X.shape[0]} x {X.shape[1]} entries are "
+                    f"zero, so {type(self).__name__} has nothing to learn from."
+                )
+            fitted = self._fit(X)
+        except BaseException:
+            for name in _VALIDATION_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(previous)
+            raise
         seen = X.copy()
         seen.data = np.ones_like(seen.data, dtype=np.int8)
         fitted["seen_"] = seen
@@ -85,10 +111,35 @@ class BaseRecommender(BaseEstimator):
         )
         # A fresh float32 copy: the caller's matrix is never modified, and the
         # networks train in float32.
+        values = X.data if sp.issparse(X) else X
+        if values.size and np.abs(values).max() > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X has values beyond float32's range (|x| > {np.finfo(np.float32).max:.3g}); "
+                "rescale the ratings."
+            )
         X = sp.csr_matrix(X, dtype=np.float32, copy=True)
         X.eliminate_zeros()
         X.sort_indices()
         return X
+
+    # --------------------------------------------------------- persistence
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_hashrec_format"] = PERSISTENCE_FORMAT
+        state["_hashrec_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved_format = state.pop("_hashrec_format", None)
+        saved_version = state.pop("_hashrec_version", "unknown")
+        if saved_format is not None and saved_format > PERSISTENCE_FORMAT:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by sklearn-hashrec {saved_version} "
+                f"(storage format {saved_format}); this is sklearn-hashrec {__version__}, "
+                f"which reads formats up to {PERSISTENCE_FORMAT}. Upgrade sklearn-hashrec "
+                "to load it, or refit."
+            )
+        super().__setstate__(state)
 
     # ------------------------------------------------------------- ranking
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True,

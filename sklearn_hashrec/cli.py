@@ -232,12 +232,14 @@ def _plot(rows, path, dataset):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name in dict.fromkeys(row["model"] for row in rows):
         points = sorted((b, m, s) for (n, b), (m, s) in agg.items() if n == name)
-        if len(points) == 1:
-            ax.axhline(points[0][1], linestyle=":", label=name, color="grey"
-                       if name == "Random" else "black")
+        if name in ("Random", "Top"):  # no code length: a reference line
+            ax.axhline(points[0][1], linestyle=":", label=name,
+                       color="grey" if name == "Random" else "black")
             continue
         x, mean, std = map(np.array, zip(*points, strict=True))
         ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=name)
+    bits = sorted({b for (_, b) in agg})
+    ax.set_xticks(bits)
     ax.set_xlabel("code length (bits)")
     ax.set_ylabel("NDCG@10")
     ax.set_title(f"NDCG@10 by code length, {dataset}")

@@ -1,0 +1,86 @@
+"""Fitted models round-trip through pickle, joblib and (where possible) skops."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+
+from sklearn_hashrec import (
+    AECF,
+    CCSR,
+    DJSRH,
+    BinaryMF,
+    CFCodeReg,
+    PopularityRecommender,
+    RandomRecommender,
+)
+
+from conftest import planted_interactions
+
+FAST = dict(n_bits=12, max_epochs=2, batch_size=32, random_state=0)
+ESTIMATORS = [
+    CCSR(hidden_layer_sizes=(16,), **FAST),
+    CCSR(hidden_layer_sizes=(16,), binarize="tanh", **FAST),
+    AECF(hidden_layer_sizes=(16, 8), **FAST),
+    DJSRH(hidden_layer_sizes=(16,), **FAST),
+    BinaryMF(**FAST),
+    CFCodeReg(rotation=True, **FAST),
+    RandomRecommender(random_state=0),
+    PopularityRecommender(),
+]
+IDS = [f"{type(e).__name__}-{getattr(e, 'binarize', '')}" for e in ESTIMATORS]
+
+
+def same_behaviour(a, b, X):
+    users = np.arange(X.shape[0])
+    np.testing.assert_array_equal(a.recommend(users, 7), b.recommend(users, 7))
+    np.testing.assert_array_equal(a.recommend_from_history(X[:9], 5),
+                                  b.recommend_from_history(X[:9], 5))
+    if hasattr(a, "transform"):
+        np.testing.assert_array_equal(a.user_codes_, b.user_codes_)
+        np.testing.assert_array_equal(a.item_codes_, b.item_codes_)
+        np.testing.assert_array_equal(a.transform(X[:9]), b.transform(X[:9]))
+
+
+@pytest.fixture(scope="module")
+def X():
+    return planted_interactions(n_users=60, n_items=40)[0]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_pickle_and_joblib_round_trip(estimator, X, tmp_path):
+    model = estimator.fit(X)
+    same_behaviour(model, pickle.loads(pickle.dumps(model)), X)
+    joblib.dump(model, tmp_path / "model.joblib")
+    same_behaviour(model, joblib.load(tmp_path / "model.joblib"), X)
+
+
+def test_newer_storage_format_is_a_clear_error(X):
+    model = PopularityRecommender().fit(X)
+    state = model.__getstate__()
+    state["_hashrec_format"] = 99
+    state["_hashrec_version"] = "9.0"
+    clone = PopularityRecommender.__new__(PopularityRecommender)
+    with pytest.raises(ValueError, match="saved by sklearn-hashrec 9.0.*Upgrade"):
+        clone.__setstate__(state)
+
+
+@pytest.mark.parametrize("estimator", [RandomRecommender(random_state=0),
+                                       PopularityRecommender()], ids=["Random", "Popularity"])
+def test_skops_round_trip_for_numpy_only_estimators(estimator, X, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    model = estimator.fit(X)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    same_behaviour(model, loaded, X)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_model_trained_on_cuda_is_stored_on_cpu(X):
+    model = CCSR(hidden_layer_sizes=(16,), device="cuda", **FAST).fit(X)
+    params = list(model.user_encoder_.parameters())
+    assert all(p.device.type == "cpu" for p in params)
+    same_behaviour(model, pickle.loads(pickle.dumps(model)), X)
