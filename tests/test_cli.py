@@ -5,10 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import data_home, load_or_skip
 
 from sklearn_hashrec.cli import main
-
-from conftest import data_home, load_or_skip
 
 
 def test_reproduce_quick_on_movielens_100k(tmp_path, capsys):

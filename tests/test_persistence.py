@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from conftest import planted_interactions
 
 from sklearn_hashrec import (
     AECF,
@@ -16,8 +17,6 @@ from sklearn_hashrec import (
     PopularityRecommender,
     RandomRecommender,
 )
-
-from conftest import planted_interactions
 
 FAST = dict(n_bits=12, max_epochs=2, batch_size=32, random_state=0)
 ESTIMATORS = [

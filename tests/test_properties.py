@@ -9,7 +9,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from sklearn_hashrec import BinaryMF, CCSR, PopularityRecommender  # noqa: E402
+from sklearn_hashrec import CCSR, BinaryMF, PopularityRecommender  # noqa: E402
 
 MODELS = [
     lambda: CCSR(n_bits=5, hidden_layer_sizes=(4,), max_epochs=1, batch_size=8, random_state=0),

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import planted_interactions
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,8 +22,6 @@ from sklearn_hashrec import (
     PopularityRecommender,
     RandomRecommender,
 )
-
-from conftest import planted_interactions
 
 FAST = dict(n_bits=8, max_epochs=2, batch_size=32, random_state=0)
 FACTORIES = {
@@ -56,7 +55,8 @@ BAD_FIT_INPUTS = [
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("case, make_bad, match", BAD_FIT_INPUTS, ids=[c[0] for c in BAD_FIT_INPUTS])
+@pytest.mark.parametrize("case, make_bad, match", BAD_FIT_INPUTS,
+                         ids=[case[0] for case in BAD_FIT_INPUTS])
 def test_bad_fit_input_is_a_clear_error(name, case, make_bad, match, X):
     with pytest.raises((ValueError, TypeError), match=match):
         FACTORIES[name]().fit(make_bad(X))
