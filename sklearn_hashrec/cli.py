@@ -148,8 +148,10 @@ def cmd_reproduce(args) -> int:
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise SystemExit(f"hashrec: unknown model(s) {unknown}; choose from {list(MODELS)}.")
-    runs = [(m, b, nb, s) for s in seeds for m in models for b in VARIANTS[m]
-            for nb in (bits if m not in ("Random", "Top") else bits[:1])]
+    # Longest codes first: an interrupted run still has whole columns of the table.
+    runs = [(m, b, nb, s) for s in seeds for nb in sorted(bits, reverse=True)
+            for m in models for b in VARIANTS[m]
+            if m not in ("Random", "Top") or nb == max(bits)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -164,7 +166,8 @@ def cmd_reproduce(args) -> int:
         scores = evaluate_model(model, train, test, threshold, args.candidates)
         rows.append({"model": variant_name(model_name, binarize), "n_bits": n_bits,
                      "seed": seed, "fit_seconds": seconds, **scores})
-    _write_csv(out / f"{args.dataset}.csv", rows)
+        # Rewritten after every run, so an interrupted reproduction keeps its results.
+        _write_csv(out / f"{args.dataset}.csv", rows)
     table = _markdown_table(rows, bits, args)
     (out / f"{args.dataset}.md").write_text(table)
     _plot(rows, out / f"{args.dataset}.png", args.dataset)
@@ -210,7 +213,8 @@ def _markdown_table(rows, bits, args):
         for name in names:
             cells = []
             for b in bits:
-                key = (name, b) if (name, b) in agg else (name, bits[0])
+                # Random and Top have no code length: one value fills their row.
+                key = (name, b) if (name, b) in agg else (name, max(bits))
                 if key not in agg:
                     cells.append("")
                     continue

@@ -234,7 +234,7 @@ def _distance_buckets(y_true, user_codes, item_codes, exclude, gain):
     counts = np.zeros((n_users, n_buckets))
     relevant = np.zeros((n_users, n_buckets))
     gains = np.zeros((n_users, n_buckets))
-    packed_items = pack_codes(item_codes)
+    packed_items = np.ascontiguousarray(pack_codes(item_codes).T)
     chunk = max(1, 2**22 // max(n_items, 1))
     for start in range(0, n_users, chunk):
         stop = min(start + chunk, n_users)

@@ -15,7 +15,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-from ._hamming_kernels import pack_sign_codes, topk_packed
+from ._hamming_kernels import pack_sign_codes, topk_packed, topk_packed_counting
 
 __all__ = ["hamming_topk", "pack_codes", "unpack_codes", "TIE_BREAK_RULE"]
 
@@ -208,9 +208,14 @@ def _topk_binary(query_words, item_words, width, n_bits, exclude):
         indptr = exclude.indptr.astype(np.int64)
         indices = exclude.indices.astype(np.int64)
     if n_queries and width:
+        n_items = item_words.shape[0]
+        # The one-pass kernel holds ~4k candidates per query; for a k that is a
+        # large share of the catalogue the two-pass counting kernel needs less.
+        kernel = topk_packed if 64 * width <= n_items else topk_packed_counting
+        items_t = np.ascontiguousarray(np.asarray(item_words, dtype=np.uint64).T)
         with _KERNEL_LOCK:
-            topk_packed(np.ascontiguousarray(query_words), np.ascontiguousarray(item_words),
-                        width, n_bits, indptr, indices, out_items, out_dist)
+            kernel(np.ascontiguousarray(query_words, dtype=np.uint64), items_t, width, n_bits,
+                   indptr, indices, out_items, out_dist)
     distances = np.where(out_items >= 0, out_dist, np.inf).astype(np.float64)
     return out_items, distances
 

@@ -1,0 +1,50 @@
+"""Peak memory of one CCSR epoch on a large sparse matrix (never densified whole).
+
+Synthetic 200,000 users x 100,000 items with 20M interactions (the reliability
+issue's case). Prints the peak RSS of the process and the size a dense float32
+copy of the matrix would take.
+
+    python benchmarks/bench_memory.py                 # the full case, 1 epoch
+    python benchmarks/bench_memory.py --users 20000 --items 10000 --nnz 2000000
+
+One epoch of the full case is about 90 TFLOP of autoencoder work with the
+default 256-unit hidden layer: half an hour or more on 2 CPU cores, a minute
+on a GPU (``--device cuda``).
+"""
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from sklearn_hashrec import CCSR
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--nnz", type=int, default=20_000_000)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, args.users, args.nnz)
+    cols = rng.integers(0, args.items, args.nnz)
+    X = sp.csr_matrix((np.ones(args.nnz, dtype=np.float32), (rows, cols)),
+                      shape=(args.users, args.items))
+    X.sum_duplicates()
+    X.data[:] = 1
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    start = time.perf_counter()
+    CCSR(n_bits=64, max_epochs=1, random_state=0, device=args.device, verbose=1).fit(X)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"{args.users:,} x {args.items:,}, {X.nnz:,} interactions: one epoch in "
+          f"{time.perf_counter() - start:.0f}s; peak RSS {peak:.2f} GB (before fit "
+          f"{base:.2f} GB); a dense float32 copy would be "
+          f"{args.users * args.items * 4 / 2**30:.1f} GB")
+
+
+if __name__ == "__main__":
+    main()
