@@ -77,6 +77,28 @@ def _average_over_users_with_relevant(per_user, has_relevant, name):
     return float(per_user[has_relevant].mean())
 
 
+def _mean_ndcg(y_true, dcg, k, gain, discounts):
+    """Average DCG / IDCG over users with a relevant item (IDCG over min(k, |R_u|))."""
+    n_relevant = np.diff(y_true.indptr)
+    if gain == "binary":
+        idcg = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, k)]
+    else:
+        idcg = _ideal_graded_dcg(y_true, k, discounts)
+    has_relevant = n_relevant > 0
+    per_user = np.zeros(y_true.shape[0])
+    per_user[has_relevant] = dcg[has_relevant] / idcg[has_relevant]
+    return _average_over_users_with_relevant(per_user, has_relevant, "NDCG@k")
+
+
+def _mean_recall(relevant, hits):
+    """Average hits / |R_u| over users with a relevant item."""
+    n_relevant = np.diff(relevant.indptr)
+    has_relevant = n_relevant > 0
+    per_user = np.zeros(relevant.shape[0])
+    per_user[has_relevant] = hits[has_relevant] / n_relevant[has_relevant]
+    return _average_over_users_with_relevant(per_user, has_relevant, "Recall@k")
+
+
 @validate_params(
     {
         "y_true": ["array-like", "sparse matrix"],
@@ -137,17 +159,8 @@ def ndcg_at_k(y_true, ranked, k: int = 10, *, gain: str = "binary") -> float:
     if gain == "binary":
         y_true.data = np.ones_like(y_true.data)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    gains = _gains_at_ranks(y_true, ranked)
-    dcg = gains @ discounts
-    n_relevant = np.diff(y_true.indptr)
-    if gain == "binary":
-        idcg = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, k)]
-    else:
-        idcg = _ideal_graded_dcg(y_true, k, discounts)
-    has_relevant = n_relevant > 0
-    per_user = np.zeros(y_true.shape[0])
-    per_user[has_relevant] = dcg[has_relevant] / idcg[has_relevant]
-    return _average_over_users_with_relevant(per_user, has_relevant, "NDCG@k")
+    dcg = _gains_at_ranks(y_true, ranked) @ discounts
+    return _mean_ndcg(y_true, dcg, k, gain, discounts)
 
 
 def _ideal_graded_dcg(y_true, k, discounts):
@@ -205,12 +218,7 @@ def recall_at_k(y_true, ranked, k: int = 10) -> float:
     """
     y_true, ranked = _check_truth_and_ranking(y_true, ranked, k)
     relevant = (y_true > 0).astype(np.float64).tocsr()
-    hits = _gains_at_ranks(relevant, ranked).sum(axis=1)
-    n_relevant = np.diff(relevant.indptr)
-    has_relevant = n_relevant > 0
-    per_user = np.zeros(y_true.shape[0])
-    per_user[has_relevant] = hits[has_relevant] / n_relevant[has_relevant]
-    return _average_over_users_with_relevant(per_user, has_relevant, "Recall@k")
+    return _mean_recall(relevant, _gains_at_ranks(relevant, ranked).sum(axis=1))
 
 
 def _distance_buckets(y_true, user_codes, item_codes, exclude, gain):
@@ -338,16 +346,7 @@ def tie_aware_ndcg_at_k(y_true, user_codes, item_codes, k: int = 10, *, exclude=
         raise ValueError(f"gain must be 'binary' or 'graded', got {gain!r}.")
     y_true, _, gains, _, mean_discount, discounts = _tie_aware(
         y_true, user_codes, item_codes, k, exclude, gain)
-    dcg = (gains * mean_discount).sum(axis=1)
-    n_relevant = np.diff(y_true.indptr)
-    if gain == "binary":
-        idcg = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(n_relevant, k)]
-    else:
-        idcg = _ideal_graded_dcg(y_true, k, discounts)
-    has_relevant = n_relevant > 0
-    per_user = np.zeros(y_true.shape[0])
-    per_user[has_relevant] = dcg[has_relevant] / idcg[has_relevant]
-    return _average_over_users_with_relevant(per_user, has_relevant, "NDCG@k")
+    return _mean_ndcg(y_true, (gains * mean_discount).sum(axis=1), k, gain, discounts)
 
 
 def tie_aware_recall_at_k(y_true, user_codes, item_codes, k: int = 10, *,
@@ -364,12 +363,7 @@ def tie_aware_recall_at_k(y_true, user_codes, item_codes, k: int = 10, *,
     """
     y_true, relevant, _, share, _, _ = _tie_aware(
         y_true, user_codes, item_codes, k, exclude, "binary")
-    hits = (relevant * share).sum(axis=1)
-    n_relevant = np.diff(y_true.indptr)
-    has_relevant = n_relevant > 0
-    per_user = np.zeros(y_true.shape[0])
-    per_user[has_relevant] = hits[has_relevant] / n_relevant[has_relevant]
-    return _average_over_users_with_relevant(per_user, has_relevant, "Recall@k")
+    return _mean_recall(y_true, (relevant * share).sum(axis=1))
 
 
 def _split_pipeline(estimator):
