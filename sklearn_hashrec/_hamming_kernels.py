@@ -27,7 +27,7 @@ ITEM_TILE = 4096
 # Queries scored against one tile before moving on.
 QUERY_BLOCK = 32
 # Items checked at once for any candidate before one is looked at.
-CHUNK = 256
+CHUNK = 128
 
 
 @intrinsic
