@@ -150,7 +150,7 @@ def topk_packed(queries, items_t, k, n_bits, excl_indptr, excl_indices, out_item
     n_queries = queries.shape[0]
     n_items = items_t.shape[1]
     n_buckets = n_bits + 1
-    capacity = max(4 * k, 1024)
+    capacity = max(4 * k, 256)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in numba.prange(n_blocks):
         q0 = block * QUERY_BLOCK
