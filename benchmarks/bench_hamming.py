@@ -110,6 +110,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    parser.add_argument("--cases", type=int, nargs="+", help="indices of the cases to run")
     parser.add_argument("--engine-only", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_only:
@@ -122,7 +123,8 @@ def main():
     print("| case | users x items x bits, k | ours | " + " | ".join(peers)
           + " | ours / peer | XOR+popcount pass | share of the pass limit | peak RSS |")
     print("|---" * 10 + "|")
-    for name, n_users, n_items, bits, k in (QUICK if args.quick else CASES):
+    cases = QUICK if args.quick else CASES
+    for name, n_users, n_items, bits, k in [cases[i] for i in (args.cases or range(len(cases)))]:
         row, pairs, peak_mb, base_mb = run_case(name, n_users, n_items, bits, k, args.repeat)
         ratios = ", ".join(f"{row['ours'] / row[p]:.2f}" for p in peers)
         limit = pairs / row["xor+popcount pass"] / 1e9

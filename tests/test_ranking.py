@@ -21,6 +21,16 @@ def brute_force(query, items, k, exclude=None):
     return out_dist, out_items
 
 
+@pytest.fixture(params=["one-pass", "counting"], autouse=True)
+def kernel(request, monkeypatch):
+    """Run every ranking test with each of the two selection kernels."""
+    import sklearn_hashrec.ranking as ranking
+
+    monkeypatch.setattr(ranking, "_ONE_PASS_MIN_ITEMS",
+                        0 if request.param == "one-pass" else 10**12)
+    return request.param
+
+
 def random_codes(rng, n, bits):
     return np.where(rng.random((n, bits)) < 0.5, 1, -1).astype(np.int8)
 
