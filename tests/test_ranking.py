@@ -26,8 +26,9 @@ def kernel(request, monkeypatch):
     """Run every ranking test with each of the two selection kernels."""
     import sklearn_hashrec.ranking as ranking
 
-    monkeypatch.setattr(ranking, "_ONE_PASS_MIN_ITEMS",
-                        0 if request.param == "one-pass" else 10**12)
+    one_pass = request.param == "one-pass"
+    monkeypatch.setattr(ranking, "_ONE_PASS_MIN_ITEMS", 0 if one_pass else 10**12)
+    monkeypatch.setattr(ranking, "_ONE_PASS_K_FACTOR", 0 if one_pass else 64)
     return request.param
 
 
