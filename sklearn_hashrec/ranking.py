@@ -208,9 +208,10 @@ def _topk_binary(query_words, item_words, width, n_bits, exclude):
         indptr = np.zeros(n_queries + 1, dtype=np.int64)
         indices = np.zeros(0, dtype=np.int64)
     else:
-        exclude = exclude.copy() if not exclude.has_sorted_indices else exclude
-        exclude.sum_duplicates()
-        exclude.sort_indices()
+        if not exclude.has_canonical_format:
+            # sum_duplicates works in place; the arrays may be the caller's.
+            exclude = exclude.copy()
+            exclude.sum_duplicates()
         indptr = exclude.indptr.astype(np.int64)
         indices = exclude.indices.astype(np.int64)
     if n_queries and width:

@@ -153,3 +153,15 @@ def test_agrees_with_faiss(n_bits):
     faiss_dist, _ = index.search(pack_codes(query).view(np.uint8), 20)
     dist, _ = hamming_topk(query, items, 20, return_distance=True)
     np.testing.assert_array_equal(dist, faiss_dist)
+
+
+def test_exclude_matrix_is_not_modified():
+    rng = np.random.default_rng(3)
+    query, items = random_codes(rng, 2, 8), random_codes(rng, 5, 8)
+    # Sorted but with a duplicate entry: not canonical.
+    exclude = sp.csr_matrix((np.ones(3), np.array([1, 1, 3]), np.array([0, 3, 3])), shape=(2, 5))
+    before = (exclude.data.copy(), exclude.indices.copy(), exclude.indptr.copy())
+    ranked = hamming_topk(query, items, 5, exclude=exclude)
+    assert 1 not in ranked[0] and 3 not in ranked[0]
+    for a, b in zip(before, (exclude.data, exclude.indices, exclude.indptr), strict=True):
+        np.testing.assert_array_equal(a, b)
