@@ -239,11 +239,7 @@ def topk_packed_counting(queries, items_t, k, n_bits, excl_indptr, excl_indices,
             for j in range(m):
                 hist[dist[j]] += 1
         for p in range(excl_indptr[q], excl_indptr[q + 1]):
-            i = excl_indices[p]
-            d = 0
-            for w in range(items_t.shape[0]):
-                d += _popcount(queries[q, w] ^ items_t[w, i])
-            hist[d] -= 1
+            hist[_distance(queries, q, items_t, excl_indices[p])] -= 1
         cut, need = _cutoff(hist, k, n_buckets)
         offset = np.empty(n_buckets, dtype=np.int64)
         total = 0

@@ -9,8 +9,6 @@ seen-item filtering, fold-in entry points and scoring. A model implements
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -18,7 +16,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._version import __version__
-from .ranking import hamming_topk, pack_codes
+from .ranking import check_k, hamming_topk, pack_codes
 
 # Version of what a pickled estimator holds. Raise it when fitted attributes
 # change meaning; __setstate__ refuses newer formats with a clear error and is
@@ -27,14 +25,6 @@ PERSISTENCE_FORMAT = 1
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 __all__ = ["BaseRecommender", "BaseHashRecommender"]
-
-
-def _check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
-    return int(k)
 
 
 class BaseRecommender(BaseEstimator):
@@ -169,7 +159,7 @@ class BaseRecommender(BaseEstimator):
         """
         check_is_fitted(self)
         users = self._check_users(users)
-        k = _check_k(k)
+        k = check_k(k)
         exclude = self.seen_[users] if exclude_seen else None
         return self._rank(self._users_query(users), k, exclude, return_distance)
 
@@ -196,7 +186,7 @@ class BaseRecommender(BaseEstimator):
             As in :meth:`recommend`.
         """
         check_is_fitted(self)
-        k = _check_k(k)
+        k = check_k(k)
         X = self._validate_interactions(X, reset=False)
         return self._recommend_from_validated_history(
             X, k, exclude=X if exclude_seen else None, return_distance=return_distance

@@ -29,10 +29,9 @@ __all__ = [
 
 
 def _check_truth_and_ranking(y_true, ranked, k):
-    if isinstance(k, bool) or not isinstance(k, Integral):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
+    from .ranking import check_k
+
+    k = check_k(k)
     y_true = check_array(
         y_true, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True,
         input_name="y_true", ensure_min_samples=1, ensure_min_features=1,

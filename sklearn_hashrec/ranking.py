@@ -92,6 +92,15 @@ def unpack_codes(packed, n_bits: int) -> np.ndarray:
     return (bits.astype(np.int8) * 2 - 1).astype(np.int8)
 
 
+def check_k(k) -> int:
+    """Validate a top-k cut-off: an integer (not a bool) >= 1."""
+    if isinstance(k, bool) or not isinstance(k, Integral):
+        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}.")
+    return int(k)
+
+
 def _is_sign_matrix(codes: np.ndarray) -> bool:
     return codes.dtype.kind in "iuf" and bool(np.all((codes == 1) | (codes == -1)))
 
@@ -166,10 +175,7 @@ def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
     """
     query_codes = _as_code_matrix(query_codes, "query_codes")
     item_codes = _as_code_matrix(item_codes, "item_codes")
-    if isinstance(k, bool) or not isinstance(k, Integral):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
+    k = check_k(k)
     packed_query = query_codes.dtype == np.uint64
     packed_items = item_codes.dtype == np.uint64
     if packed_query != packed_items:

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._training import TorchTrainingMixin
-from ..binarization import is_binary, relax
+from ..binarization import relax
 from ._networks import (
     EncoderPairMixin,
     autoencoder_pair,
@@ -258,8 +258,3 @@ class CCSR(EncoderPairMixin):
         loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
         loss_balance = h_users.mean(0).pow(2).sum() + h_items.mean(0).pow(2).sum()
         return loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
-
-    @property
-    def codes_are_binary(self) -> bool:
-        """Whether the codes are -1/+1 (``binarize`` is ``"sign"`` or ``"sign_tanh"``)."""
-        return is_binary(self.binarize)

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from .._training import TorchTrainingMixin
 from ..binarization import relax
-from ._networks import EncoderPairMixin, InteractionInput, input_scale, make_mlp
+from ._networks import EncoderPairMixin, InteractionInput, encode_batch, input_scale, make_mlp
 
 __all__ = ["DJSRH"]
 
@@ -144,16 +144,13 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
         return self.mu * ((1 - self.eta) * joint + self.eta * joint @ joint.T / m)
 
     def _batch_loss(self, networks, batch):
-        x_users = networks["input"](batch.user_rows)
-        x_items = networks["input"](batch.item_cols)
+        x_users, h_users, x_items, h_items = encode_batch(networks, batch)
         with torch.no_grad():
             target = self._target_similarity(x_users, x_items)
         # DJSRH always trains on tanh(alpha h); "sign" and None only change the output.
         relaxation = self.binarize if self.binarize in ("tanh", "sign_tanh") else "tanh"
-        b_users = F.normalize(relax(networks["user_encoder"](x_users), relaxation, batch.alpha),
-                              dim=1)
-        b_items = F.normalize(relax(networks["item_encoder"](x_items), relaxation, batch.alpha),
-                              dim=1)
+        b_users = F.normalize(relax(h_users, relaxation, batch.alpha), dim=1)
+        b_items = F.normalize(relax(h_items, relaxation, batch.alpha), dim=1)
         return (self.lambda1 * F.mse_loss(b_users @ b_users.T, target)
                 + F.mse_loss(b_users @ b_items.T, target)
                 + self.lambda2 * F.mse_loss(b_items @ b_items.T, target))
