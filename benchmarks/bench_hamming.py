@@ -31,8 +31,13 @@ QUICK = [
 ]
 
 
-def random_codes(rng, n, bits):
-    return np.where(rng.random((n, bits), dtype=np.float32) < 0.5, 1, -1).astype(np.int8)
+def random_codes(rng, n, bits, chunk=65_536):
+    """Uniform -1/+1 codes, drawn in chunks so the draw never outweighs the codes."""
+    out = np.empty((n, bits), dtype=np.int8)
+    for start in range(0, n, chunk):
+        block = rng.random((min(chunk, n - start), bits), dtype=np.float32)
+        out[start:start + chunk] = np.where(block < 0.5, 1, -1)
+    return out
 
 
 def best_of(fn, repeat):

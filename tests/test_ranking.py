@@ -27,8 +27,7 @@ def kernel(request, monkeypatch):
     import sklearn_hashrec.ranking as ranking
 
     one_pass = request.param == "one-pass"
-    monkeypatch.setattr(ranking, "_ONE_PASS_MIN_ITEMS", 0 if one_pass else 10**12)
-    monkeypatch.setattr(ranking, "_ONE_PASS_K_FACTOR", 0 if one_pass else 64)
+    monkeypatch.setattr(ranking, "_ONE_PASS_K_FACTOR", 0 if one_pass else 10**12)
     return request.param
 
 
@@ -47,6 +46,27 @@ def test_matches_brute_force(n_bits):
             expected_dist, expected = brute_force(query, items, k, excl)
             np.testing.assert_array_equal(ranked, expected)
             np.testing.assert_array_equal(dist, expected_dist)
+
+
+@pytest.mark.parametrize("n_bits", [64, 128, 192, 256, 320])
+def test_matches_a_stable_sort_on_a_large_catalogue_with_many_ties(n_bits):
+    # Items are noisy copies of a few prototypes, so many share a distance and
+    # the one-pass kernel's cut-off falls in steps, across several tiles and
+    # chunks; queries are close to a prototype, so the cut-off falls far.
+    rng = np.random.default_rng(n_bits)
+    prototypes = random_codes(rng, 4, n_bits)
+    flips = rng.random((9_000, n_bits)) < 0.05
+    items = np.where(flips, -1, 1).astype(np.int8) * prototypes[rng.integers(0, 4, 9_000)]
+    query = prototypes[rng.integers(0, 4, 12)] * np.where(
+        rng.random((12, n_bits)) < 0.03, -1, 1).astype(np.int8)
+    exclude = sp.random(12, 9_000, density=0.3, random_state=1, format="csr")
+    dist = (n_bits - query.astype(np.int64) @ items.astype(np.int64).T) // 2
+    masked = np.where(exclude.toarray() != 0, n_bits + 1, dist)
+    for k in (1, 10, 100):
+        order = np.argsort(masked, axis=1, kind="stable")[:, :k]
+        got_dist, got = hamming_topk(query, items, k, exclude=exclude, return_distance=True)
+        np.testing.assert_array_equal(got, order)
+        np.testing.assert_array_equal(got_dist, np.take_along_axis(dist, order, axis=1))
 
 
 def test_ties_broken_by_item_index():
