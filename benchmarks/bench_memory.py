@@ -22,6 +22,23 @@ import scipy.sparse as sp
 from sklearn_hashrec import CCSR
 
 
+def synthetic_interactions(n_users, n_items, nnz, seed):
+    """Uniformly random 0/1 CSR matrix with about ``nnz`` entries, built row-wise.
+
+    Built directly in CSR (no COO triplets), so that making the data does not
+    set the process's peak memory.
+    """
+    rng = np.random.default_rng(seed)
+    per_row = rng.multinomial(nnz, np.full(n_users, 1.0 / n_users))
+    indptr = np.concatenate([[0], np.cumsum(per_row)]).astype(np.int64)
+    indices = rng.integers(0, n_items, indptr[-1], dtype=np.int32)
+    X = sp.csr_matrix((np.ones(indptr[-1], dtype=np.float32), indices, indptr),
+                      shape=(n_users, n_items))
+    X.sum_duplicates()  # repeated (user, item) draws merge; keep them as 1
+    X.data[:] = 1
+    return X
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200_000)
@@ -29,13 +46,7 @@ def main():
     parser.add_argument("--nnz", type=int, default=20_000_000)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    rows = rng.integers(0, args.users, args.nnz)
-    cols = rng.integers(0, args.items, args.nnz)
-    X = sp.csr_matrix((np.ones(args.nnz, dtype=np.float32), (rows, cols)),
-                      shape=(args.users, args.items))
-    X.sum_duplicates()
-    X.data[:] = 1
+    X = synthetic_interactions(args.users, args.items, args.nnz, seed=0)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     start = time.perf_counter()
     CCSR(n_bits=64, max_epochs=1, random_state=0, device=args.device, verbose=1).fit(X)

@@ -154,3 +154,18 @@ def test_grid_search_runs(name, split):
                           refit="ndcg", cv=3).fit(train)
     assert np.isfinite(search.cv_results_["mean_test_ndcg"]).all()
     assert search.best_estimator_.recommend([0], k=3).shape == (1, 3)
+
+
+@pytest.mark.parametrize("model", [PopularityRecommender(), RandomRecommender(random_state=0)],
+                         ids=["Popularity", "Random"])
+def test_baseline_distances_follow_the_ranking_contract(model):
+    X = np.array([[1, 0, 1, 0, 0], [0, 1, 0, 0, 0], [1, 1, 1, 0, 1]], dtype=float)
+    dist, items = model.fit(X).recommend([0, 1, 2], k=5, return_distance=True)
+    for row in dist:  # best first
+        assert np.all(np.diff(row[np.isfinite(row)]) >= 0)
+    assert np.array_equal(np.isinf(dist), items < 0)  # padding: -1 with inf
+    assert (items[2] == -1).sum() == 4  # user 2 has seen all but item 3
+    if isinstance(model, PopularityRecommender):
+        # Popularity counts 2, 2, 2, 0, 1: item 3 is 2 users behind the top.
+        np.testing.assert_array_equal(dist[2, :1], [2.0])
+        np.testing.assert_array_equal(dist[1, :3], [0.0, 0.0, 1.0])

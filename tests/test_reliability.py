@@ -148,7 +148,7 @@ def run_in_fresh_process(name, seed):
                           check=True).stdout.strip()
 
 
-@pytest.mark.parametrize("name", ["CCSR", "DJSRH", "BinaryMF"])
+@pytest.mark.parametrize("name", ["CCSR", "AECF", "DJSRH", "BinaryMF", "CFCodeReg"])
 def test_same_seed_same_codes_across_processes(name):
     assert run_in_fresh_process(name, 7) == run_in_fresh_process(name, 7)
 
@@ -185,3 +185,37 @@ def test_sparse_fit_never_densifies_the_whole_matrix(monkeypatch):
     CCSR(n_bits=8, hidden_layer_sizes=(16,), max_epochs=1, batch_size=64, random_state=0).fit(X)
     # Training densifies batch rows (64 x 3000 at most); encoding at most 2**22 entries.
     assert max(largest) <= 2**22 < 3000 * 2000
+
+
+def test_sparse_batches_give_the_dense_loss_and_gradients():
+    # Training feeds the autoencoders sparse rows; the loss and its gradients
+    # must be those of the dense rows, computed by torch's own dense layers.
+    import torch
+
+    from sklearn_hashrec._training import Batch, sparse_tensor
+    from sklearn_hashrec.models._networks import autoencoder_pair, encode_batch, reconstruction_loss
+
+    X = sp.random(50, 30, density=0.2, random_state=0, format="csr", dtype=np.float32) * 5
+    users, items = np.arange(0, 50, 3), np.arange(0, 30, 2)
+    torch.manual_seed(0)
+    networks = autoencoder_pair(X, "ratings", (16,), 8, 0.0)
+    results = []
+    for sparse in (True, False):
+        rows, cols = X[users], X.T.tocsr()[items]
+        batch = Batch(users=torch.from_numpy(users), items=torch.from_numpy(items),
+                      user_rows=sparse_tensor(rows, "cpu") if sparse else
+                      torch.from_numpy(rows.toarray()),
+                      item_cols=sparse_tensor(cols, "cpu") if sparse else
+                      torch.from_numpy(cols.toarray()),
+                      block=torch.from_numpy(rows[:, items].toarray()), alpha=1.0)
+        networks.zero_grad()
+        x_users, f_users, x_items, f_items = encode_batch(networks, batch)
+        loss = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
+        loss.backward()
+        results.append((loss.item(), f_users.detach().clone(),
+                        [p.grad.clone() for p in networks.parameters()]))
+    (sparse_loss, sparse_f, sparse_grads), (dense_loss, dense_f, dense_grads) = results
+    assert sparse_loss == pytest.approx(dense_loss, rel=1e-5)
+    torch.testing.assert_close(sparse_f, dense_f)
+    for got, expected in zip(sparse_grads, dense_grads, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)

@@ -32,7 +32,9 @@ class RandomRecommender(BaseRecommender):
     The order for a user is a seeded pseudo-random permutation of the items:
     the same user gets the same list from every call, whatever the batch it
     comes in. Rows of ``recommend_from_history`` are keyed by their position
-    in the given matrix, offset past the training users.
+    in the given matrix, offset past the training users. With
+    ``return_distance=True`` the "distance" is the item's uniform key in
+    [0, 1) that sets this order.
 
     Parameters
     ----------
@@ -78,7 +80,8 @@ class RandomRecommender(BaseRecommender):
 
         def distances(start, stop):
             rows = query[start:stop].astype(np.uint64)[:, None] * np.uint64(n_items) + items
-            return _splitmix64(rows ^ key_base).astype(np.float64)
+            # A uniform key in [0, 1) per (user, item): the "distance" of the random order.
+            return _splitmix64(rows ^ key_base).astype(np.float64) / 2.0**64
 
         ranked, dist = topk_dense(distances, len(query), n_items, min(k, n_items), exclude)
         return (dist, ranked) if return_distance else ranked
@@ -88,7 +91,9 @@ class PopularityRecommender(BaseRecommender):
     """The most popular items, the same list for everyone (the paper's "Top").
 
     Items are ranked by the number of training users who interacted with them
-    (any stored entry counts), most first; ties by increasing item index.
+    (any stored entry counts), most first; ties by increasing item index. With
+    ``return_distance=True`` the distance is how many fewer users an item has
+    than the most popular one (0 for the most popular).
 
     Parameters
     ----------
@@ -129,5 +134,5 @@ class PopularityRecommender(BaseRecommender):
             return np.broadcast_to(negative_counts, (stop - start, n_items))
 
         ranked, dist = topk_dense(distances, len(query), n_items, min(k, n_items), exclude)
-        # Report the count itself rather than its negation.
-        return (np.where(np.isfinite(dist), -dist, 0.0), ranked) if return_distance else ranked
+        # As a distance: how many fewer users than the most popular item (0 for it).
+        return (dist + self.item_popularity_.max(), ranked) if return_distance else ranked

@@ -136,8 +136,8 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
         })
 
     def _target_similarity(self, x_users, x_items):
-        n_users = F.normalize(x_users, dim=1)
-        n_items = F.normalize(x_items, dim=1)
+        n_users = F.normalize(x_users.to_dense(), dim=1)
+        n_items = F.normalize(x_items.to_dense(), dim=1)
         joint = (self.beta * (2 * n_users @ n_users.T - 1)
                  + (1 - self.beta) * (2 * n_items @ n_items.T - 1))
         m = joint.shape[0]
