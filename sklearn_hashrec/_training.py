@@ -21,8 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .binarization import ALPHA_SCHEDULES, alpha_at_epoch
 
-__all__ = ["Batch", "TorchTrainingMixin", "encode_in_batches", "resolve_device",
-           "sparse_tensor"]
+__all__ = ["Batch", "TorchTrainingMixin", "resolve_device", "sparse_tensor"]
 
 
 @dataclass
@@ -270,39 +269,3 @@ def _wrapped_slice(order: np.ndarray, step: int, size: int) -> np.ndarray:
     if stop <= n:
         return order[start:stop]
     return np.concatenate([order[start:], order[: stop - n]])
-
-
-@torch.no_grad()
-def encode_in_batches(module: torch.nn.Module, X: sp.csr_matrix,
-                      max_batch_elements: int = 2**22) -> np.ndarray:
-    """Apply a module to the rows of a sparse matrix, densifying one batch at a time.
-
-    A batch holds at most ``max_batch_elements`` dense entries (16 MB of
-    float32), whatever the width of ``X``. The rows are scattered into one
-    reused buffer and the outputs written into one preallocated array: a new
-    16 MB array per batch, interleaved with small long-lived results, left
-    glibc's heap unable to reuse the freed blocks, and the process grew by the
-    size of the whole matrix (3 GB for 40,000 x 20,000).
-    """
-    module.eval()
-    if not X.has_canonical_format:  # duplicates must add up, as in toarray()
-        X = X.copy()
-        X.sum_duplicates()
-    n_rows, n_cols = X.shape
-    batch_size = max(1, max_batch_elements // max(n_cols, 1))
-    buffer = np.zeros((min(batch_size, max(n_rows, 1)), n_cols), dtype=np.float32)
-    out = None
-    for start in range(0, n_rows, batch_size):
-        rows = X[start:start + batch_size]
-        dense = buffer[:rows.shape[0]]
-        positions = (np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)), rows.indices)
-        dense[positions] = rows.data
-        result = module(torch.from_numpy(dense)).numpy()
-        dense[positions] = 0
-        if out is None:
-            out = np.empty((n_rows, result.shape[1]), dtype=np.float32)
-        out[start:start + rows.shape[0]] = result
-    if out is None:
-        out_dim = module(torch.zeros(1, n_cols)).shape[1]
-        return np.zeros((0, out_dim), dtype=np.float32)
-    return out

@@ -222,20 +222,20 @@ def test_sparse_batches_give_the_dense_loss_and_gradients():
 
 
 def test_encoding_in_batches_equals_one_dense_pass():
-    # Many small batches through the reused buffer, rows with duplicate
-    # entries (which must add up), and empty rows, against one dense pass.
+    # Many small sparse batches, rows with duplicate entries (which must add
+    # up), empty rows, and the input transform, against one dense pass.
     import torch
 
-    from sklearn_hashrec._training import encode_in_batches
+    from sklearn_hashrec.models._networks import InteractionInput, encode_rows, make_mlp
 
     torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Linear(30, 8), torch.nn.ReLU(), torch.nn.Linear(8, 5))
+    module = torch.nn.Sequential(InteractionInput("ratings", 0.5), make_mlp(30, (8,), 5))
     rng = np.random.default_rng(0)
     rows, cols = rng.integers(0, 47, 400), rng.integers(0, 30, 400)
     X = sp.csr_matrix((rng.random(400).astype(np.float32), cols,
                        np.searchsorted(np.sort(rows), np.arange(48))), shape=(47, 30))
     assert not X.has_canonical_format
     expected = module(torch.from_numpy(X.toarray())).detach().numpy()
-    got = encode_in_batches(module, X, max_batch_elements=100)
-    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
-    assert encode_in_batches(module, X[:0]).shape == (0, 5)
+    got = encode_rows(module, X, batch_rows=3)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert encode_rows(module, X[:0]).shape == (0, 5)

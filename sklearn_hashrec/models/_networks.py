@@ -12,16 +12,17 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._training import TorchTrainingMixin, encode_in_batches
+from .._training import TorchTrainingMixin, sparse_tensor
 from ..base import BaseHashRecommender
 from ..binarization import finalize
 
 __all__ = ["EncoderPairMixin", "InteractionInput", "apply_mlp", "autoencoder_pair",
-           "encode_batch", "make_autoencoder", "make_mlp", "reconstruction_loss",
+           "encode_batch", "encode_rows", "make_autoencoder", "make_mlp", "reconstruction_loss",
            "reconstruction_mse", "straight_through_sign"]
 
 
@@ -91,12 +92,58 @@ def encode_batch(networks: nn.ModuleDict, batch):
             x_items, apply_mlp(networks["item_encoder"], x_items))
 
 
-def apply_mlp(mlp: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-    """``mlp(x)``, with a sparse ``x`` multiplied in place of densified (same result)."""
+def apply_mlp(mlp: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``mlp(x)``; a sparse ``x`` is multiplied by the first linear layer, never densified.
+
+    Nested ``Sequential`` containers are walked layer by layer; the input
+    transform keeps ``x`` sparse, the first ``Linear`` makes it dense.
+    """
     if not x.is_sparse:
         return mlp(x)
-    first = mlp[0]
-    return mlp[1:](torch.addmm(first.bias, x, first.weight.t()))
+    for layer in _layers(mlp):
+        if not x.is_sparse:
+            x = layer(x)
+        elif isinstance(layer, nn.Linear):
+            x = torch.addmm(layer.bias, x, layer.weight.t())
+        elif isinstance(layer, InteractionInput):
+            x = layer(x)
+        else:
+            x = layer(x.to_dense())
+    return x
+
+
+def _layers(module: nn.Module):
+    if isinstance(module, nn.Sequential):
+        for child in module:
+            yield from _layers(child)
+    else:
+        yield module
+
+
+@torch.no_grad()
+def encode_rows(encoder: nn.Module, X: sp.csr_matrix, batch_rows: int = 4096) -> np.ndarray:
+    """Features of every row of ``X``: the encoder applied to sparse batches of rows.
+
+    Memory is the batch's stored entries plus ``batch_rows`` x the widest
+    layer, whatever the width of ``X``, and the work is proportional to the
+    stored entries, not to ``n_rows x n_columns``. The results go into one
+    preallocated array (appending per-batch arrays fragmented glibc's heap).
+    """
+    encoder.eval()
+    n_rows = X.shape[0]
+    out = None
+    for start in range(0, n_rows, batch_rows):
+        result = apply_mlp(encoder, sparse_tensor(X[start:start + batch_rows], "cpu")).numpy()
+        if out is None:
+            out = np.empty((n_rows, result.shape[1]), dtype=np.float32)
+        out[start:start + len(result)] = result
+    if out is None:
+        return np.zeros((0, _layers_out(encoder)), dtype=np.float32)
+    return out
+
+
+def _layers_out(encoder: nn.Module) -> int:
+    return [layer for layer in _layers(encoder) if isinstance(layer, nn.Linear)][-1].out_features
 
 
 def reconstruction_loss(networks: nn.ModuleDict, x_users, f_users, x_items, f_items):
@@ -200,7 +247,7 @@ class EncoderPairMixin(TorchTrainingMixin, BaseHashRecommender):
         super().__setstate__(state)
 
     def _encode(self, encoder, rows, alpha):
-        return finalize(encode_in_batches(encoder, rows), self.binarize, alpha)
+        return finalize(encode_rows(encoder, rows), self.binarize, alpha)
 
     def _encode_users(self, X):
         return self._encode(self.user_encoder_, X, self.alpha_)
