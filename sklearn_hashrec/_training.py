@@ -19,6 +19,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .base import canonical_csr
 from .binarization import ALPHA_SCHEDULES, alpha_at_epoch
 
 __all__ = ["Batch", "TorchTrainingMixin", "resolve_device", "sparse_tensor"]
@@ -247,12 +248,8 @@ class TorchTrainingMixin:
 
 
 def sparse_tensor(rows: sp.csr_matrix, device) -> torch.Tensor:
-    """Rows of a scipy CSR matrix as a coalesced float32 torch COO tensor on ``device``.
-
-    ``rows`` is a fresh slice of the training matrix (never the caller's array).
-    """
-    rows = sp.csr_matrix(rows, dtype=np.float32)
-    rows.sum_duplicates()  # sorted, unique indices: what a coalesced tensor promises
+    """Rows of a scipy CSR matrix as a coalesced float32 torch COO tensor on ``device``."""
+    rows = canonical_csr(rows)  # sorted, unique indices: what a coalesced tensor promises
     coords = np.vstack([np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)),
                         rows.indices]).astype(np.int64)
     return torch.sparse_coo_tensor(torch.from_numpy(coords), torch.from_numpy(rows.data),

@@ -105,7 +105,7 @@ class BaseRecommender(BaseEstimator):
                 f"X has values beyond float32's range (|x| > {np.finfo(np.float32).max:.3g}); "
                 "rescale the ratings."
             )
-        return _canonical_csr(X)
+        return canonical_csr(X)
 
     # --------------------------------------------------------- persistence
     def __getstate__(self):
@@ -347,9 +347,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
                 f"Y has {Y.shape[1]} columns but {type(self).__name__} was fitted on "
                 f"{n_users} users; each row of Y must be an item's column over those users."
             )
-        Y = sp.csr_matrix(Y, dtype=np.float32, copy=True)
-        Y.eliminate_zeros()
-        return Y
+        return canonical_csr(Y)
 
     def to_faiss_index(self):
         """Export the binary item codes to a FAISS ``IndexBinaryFlat``.
@@ -403,7 +401,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         return tags
 
 
-def _canonical_csr(X) -> sp.csr_matrix:
+def canonical_csr(X) -> sp.csr_matrix:
     """``X`` as float32 CSR with sorted, unique indices and no stored zeros.
 
     The models only read the result, so a float32 CSR matrix that is already in

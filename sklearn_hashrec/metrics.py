@@ -17,6 +17,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._hamming_kernels import distances_packed
+from .ranking import _is_sign_matrix, check_k, pack_codes
+
 __all__ = [
     "ndcg_at_k",
     "recall_at_k",
@@ -29,8 +32,6 @@ __all__ = [
 
 
 def _check_truth_and_ranking(y_true, ranked, k):
-    from .ranking import check_k
-
     k = check_k(k)
     y_true = check_array(
         y_true, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True,
@@ -226,9 +227,6 @@ def _distance_buckets(y_true, user_codes, item_codes, exclude, gain):
     Excluded items are left out of every bucket. Users are processed in
     chunks, so memory stays at ``chunk x n_items`` distances.
     """
-    from ._hamming_kernels import distances_packed
-    from .ranking import _is_sign_matrix, pack_codes
-
     user_codes, item_codes = np.asarray(user_codes), np.asarray(item_codes)
     if not (_is_sign_matrix(user_codes) and _is_sign_matrix(item_codes)):
         raise ValueError("Tie-aware metrics need binary (-1/+1) codes; continuous codes "
