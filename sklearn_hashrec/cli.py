@@ -139,6 +139,8 @@ def _split(X, per_user, seed):
 
 
 def cmd_reproduce(args) -> int:
+    # Checked before the data is read: a typo fails at once, not after loading.
+    variants = _select_variants(args.models)
     loader, per_user, threshold = DATASETS[args.dataset]
     data = loader(args.data_home)
     X = data.data
@@ -147,14 +149,11 @@ def cmd_reproduce(args) -> int:
         X, _, _ = datasets.filter_min_interactions(X, args.min_interactions,
                                                    args.min_interactions)
     bits = args.bits or ([10] if args.quick else [5, 10, 20, 40])
-    seeds = list(range(1 if args.quick else args.seeds))
-    models = args.models or list(MODELS)
-    unknown = sorted(set(models) - set(MODELS))
-    if unknown:
-        raise SystemExit(f"hashrec: unknown model(s) {unknown}; choose from {list(MODELS)}.")
+    first = getattr(args, "first_seed", 0)
+    seeds = list(range(first, first + (1 if args.quick else args.seeds)))
     # Longest codes first: an interrupted run still has whole columns of the table.
     runs = [(m, b, nb, s) for s in seeds for nb in sorted(bits, reverse=True)
-            for m in models for b in VARIANTS[m]
+            for m, b in variants
             if m not in ("Random", "Top") or nb == max(bits)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -178,6 +177,24 @@ def cmd_reproduce(args) -> int:
     print(table)
     print(f"wrote {out / (args.dataset + '.md')}, .csv and .png")
     return 0
+
+
+def _select_variants(names):
+    """(model, binarize) pairs for ``--models``: families (``AECF``) or variants (``AECF-ST``)."""
+    by_name = {variant_name(m, b): (m, b) for m in MODELS for b in VARIANTS[m]}
+    if not names:
+        return list(by_name.values())
+    chosen = []
+    for name in names:
+        if name in MODELS:
+            picked = [(name, b) for b in VARIANTS[name]]
+        elif name in by_name:
+            picked = [by_name[name]]
+        else:
+            raise SystemExit(f"hashrec: unknown model {name!r}; choose a family from "
+                             f"{list(MODELS)} or a variant from {list(by_name)}.")
+        chosen += [pair for pair in picked if pair not in chosen]
+    return chosen
 
 
 def _write_csv(path, rows):
@@ -332,7 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--data-home")
     rep.add_argument("--bits", type=int, nargs="+", help="code lengths (default 5 10 20 40)")
     rep.add_argument("--seeds", type=int, default=3, help="number of seeds (split and model)")
-    rep.add_argument("--models", nargs="+", help=f"subset of {list(MODELS)}")
+    rep.add_argument("--first-seed", type=int, default=0,
+                     help="seeds are FIRST_SEED, ..., FIRST_SEED + SEEDS - 1, so that more seeds "
+                          "can be run later and their CSVs merged")
+    rep.add_argument("--models", nargs="+",
+                     help=f"families from {list(MODELS)} or single variants such as AECF-ST")
     rep.add_argument("--min-interactions", type=int, default=0, metavar="K",
                      help="keep the K-core: users and items with at least K interactions")
     rep.add_argument("--quick", action="store_true", help="2 epochs, 1 seed, 10 bits")

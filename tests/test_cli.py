@@ -47,6 +47,34 @@ def test_reproduce_on_a_k_core(tmp_path):
     assert float(row["NDCG@10"]) == pytest.approx(expected["NDCG@10"])
 
 
+def test_reproduce_single_variants_and_later_seeds(tmp_path):
+    """--models takes single variants; --first-seed adds seeds to an earlier run."""
+    load_or_skip("100k")
+    from sklearn_hashrec import PopularityRecommender, datasets
+    from sklearn_hashrec.cli import _split, evaluate_model
+
+    code = main(["reproduce", "--dataset", "ml-100k", "--quick", "--models", "Top", "CCSR-ST",
+                 "--first-seed", "2", "--data-home", str(data_home()),
+                 "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    rows = list(csv.DictReader(open(tmp_path / "ml-100k.csv")))
+    assert [row["model"] for row in rows] == ["Top", "CCSR-ST"]
+    assert {row["seed"] for row in rows} == {"2"}
+    # Seed 2's split, not seed 0's, was used.
+    X = datasets.load_movielens("100k", data_home=data_home()).data
+    train, test = _split(X, True, 2)
+    expected = evaluate_model(PopularityRecommender().fit(train), train, test, 3.0)
+    assert float(rows[0]["NDCG@10"]) == pytest.approx(expected["NDCG@10"])
+    other, _ = _split(X, True, 0)
+    assert (other != train).nnz > 0
+
+
+def test_reproduce_unknown_model_names_the_choices(tmp_path):
+    with pytest.raises(SystemExit, match="AECF-ST"):
+        main(["reproduce", "--dataset", "ml-100k", "--models", "AECF-X",
+              "--data-home", str(tmp_path), "--out", str(tmp_path)])
+
+
 def test_missing_dataset_is_a_clear_error(tmp_path, capsys):
     code = main(["reproduce", "--dataset", "ml-1m", "--data-home", str(tmp_path),
                  "--out", str(tmp_path / "out")])
