@@ -282,8 +282,7 @@ def _expected_block_shares(counts, k):
 
 
 def _tie_aware(y_true, user_codes, item_codes, k, exclude, gain):
-    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}.")
+    k = check_k(k)
     y_true = sp.csr_matrix(check_array(y_true, accept_sparse="csr", dtype=np.float64,
                                        ensure_all_finite=True, input_name="y_true"))
     y_true.data = np.where(y_true.data > 0, y_true.data, 0.0)
@@ -434,8 +433,7 @@ class RecommenderScorer:
 
 
 def _check_scorer_args(k, holdout):
-    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}.")
+    check_k(k)
     if not isinstance(holdout, Real) or not 0 < holdout < 1:
         raise ValueError(f"holdout must be a float in (0, 1), got {holdout!r}.")
 

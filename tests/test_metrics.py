@@ -102,3 +102,25 @@ def test_tie_aware_recall_by_enumeration():
     expected = np.mean(outcomes) / 2
     got = tie_aware_recall_at_k(y_true, users, items, 2, exclude=exclude)
     assert got == pytest.approx(expected)
+
+
+def test_k_is_checked_the_same_way_everywhere():
+    """A non-integer k is a TypeError and k < 1 a ValueError, for every metric and scorer."""
+    from sklearn_hashrec.metrics import (
+        make_ndcg_scorer,
+        make_recall_scorer,
+        tie_aware_ndcg_at_k,
+        tie_aware_recall_at_k,
+    )
+
+    codes = np.array([[1, -1], [-1, 1]])
+    y_true = sp.csr_matrix(np.eye(2))
+    for call in [lambda k: tie_aware_ndcg_at_k(y_true, codes, codes, k),
+                 lambda k: tie_aware_recall_at_k(y_true, codes, codes, k),
+                 make_ndcg_scorer, make_recall_scorer]:
+        with pytest.raises(TypeError, match="integer"):
+            call(2.5)
+        with pytest.raises(TypeError, match="integer"):
+            call(True)
+        with pytest.raises(ValueError, match=">= 1"):
+            call(0)
