@@ -171,6 +171,23 @@ def table(rows, metric, paper):
     return "\n".join(lines)
 
 
+def paired_wins(rows, metric, n_bits, model="CCSR-S", others=("CF", "CFCodeReg", "AECF-S")):
+    """' (beats each in x of n seeds)' over the seeds every model ran, when there are several."""
+    by_seed = {}
+    for row in rows:
+        if int(row["n_bits"]) == n_bits and row.get(metric):
+            by_seed.setdefault(row["model"], {})[int(row["seed"])] = float(row[metric])
+    if model not in by_seed:
+        return ""
+    parts = []
+    for other in others:
+        common = sorted(set(by_seed[model]) & set(by_seed.get(other, {})))
+        if len(common) > 1:
+            wins = sum(by_seed[model][s] > by_seed[other][s] for s in common)
+            parts.append(f"{other} {wins}/{len(common)}")
+    return f" (seeds won: {', '.join(parts)})" if parts else ""
+
+
 def claims(rows, metric="NDCG@10"):
     ours = {key: value[0] for key, value in aggregate(rows, metric).items()}
     bits = sorted({b for (_, b) in ours})
@@ -183,7 +200,8 @@ def claims(rows, metric="NDCG@10"):
             per_bit.append((b, all(wins), ", ".join(
                 f"{m} {ours[(m, b)]:.4f}" for m in beaten), ours[("CCSR-S", b)]))
     if per_bit:
-        detail = "; ".join(f"{b} bits: CCSR-S {s:.4f} vs {others}" for b, _, others, s in per_bit)
+        detail = "; ".join(f"{b} bits: CCSR-S {s:.4f} vs {others}{paired_wins(rows, metric, b)}"
+                           for b, _, others, s in per_bit)
         verdict = "yes" if all(ok for _, ok, _, _ in per_bit) else "no at " + ", ".join(
             f"{b} bits" for b, ok, _, _ in per_bit if not ok)
         out.append(("CCSR-S beats CF, CFCodeReg and AECF-S at every code length", detail,
