@@ -137,15 +137,18 @@ def read_rows(paths):
 
 def aggregate(rows, metric):
     """(model, n_bits) -> (mean, std, n_seeds); Random and Top under every code length."""
-    groups = {}
+    groups, code_free = {}, {}
     for row in rows:
-        if row.get(metric):
+        if not row.get(metric):
+            continue
+        if row["model"] in ("Random", "Top"):
+            # No code length: runs at different lengths with one seed are one run.
+            code_free.setdefault(row["model"], {})[int(row["seed"])] = float(row[metric])
+        else:
             groups.setdefault((row["model"], int(row["n_bits"])), []).append(float(row[metric]))
-    out = {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in groups.items()}
-    for (model, _), value in list(out.items()):
-        if model in ("Random", "Top"):
-            out.update({(model, b): value for b in BITS})
-    return out
+    for model, by_seed in code_free.items():
+        groups.update({(model, b): list(by_seed.values()) for b in BITS})
+    return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in groups.items()}
 
 
 def table(rows, metric, paper):

@@ -57,3 +57,14 @@ def test_a_later_file_replaces_the_same_run(tmp_path, comparison):
     write(tmp_path / "b.csv", [("CF", 10, 0, 0.3)])
     rows = comparison.read_rows([tmp_path / "a.csv", tmp_path / "b.csv"])
     assert comparison.aggregate(rows, "NDCG@10")[("CF", 10)] == (pytest.approx(0.3), 0.0, 1)
+
+
+def test_random_and_top_count_each_seed_once(tmp_path, comparison):
+    # Runs at different code lengths write Random and Top under their largest length;
+    # the same seed from two runs is one value, not two.
+    write(tmp_path / "a.csv", [("Top", 40, 0, 0.2), ("Top", 40, 1, 0.4)])
+    write(tmp_path / "b.csv", [("Top", 10, 0, 0.2)])
+    rows = comparison.read_rows([tmp_path / "a.csv", tmp_path / "b.csv"])
+    aggregate = comparison.aggregate(rows, "NDCG@10")
+    for n_bits in comparison.BITS:
+        assert aggregate[("Top", n_bits)] == (pytest.approx(0.3), pytest.approx(0.1), 2)
