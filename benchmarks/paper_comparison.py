@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 
-import numpy as np
+from sklearn_hashrec.cli import CODE_FREE, aggregate_over_seeds
 
 BITS = (5, 10, 20, 40)
 # The paper's Tables 3-6 (NDCG@10 and Recall@6 at 5, 10, 20, 40 bits; one
@@ -122,6 +122,8 @@ PAPER = {
         },
     },
 }
+# The baselines the paper's first claim sets CCSR-S against.
+BASELINES = ("CF", "CFCodeReg", "AECF-S")
 ORDER = ["Random", "Top", "CF", "CFCodeReg", "AECF-S", "AECF-ST", "AECF-SST", "AECF-C",
          "DJSRH-ST", "DJSRH-SST", "CCSR-S", "CCSR-ST", "CCSR-SST", "CCSR-C"]
 
@@ -136,25 +138,14 @@ def read_rows(paths):
 
 
 def aggregate(rows, metric):
-    """(model, n_bits) -> (mean, std, n_seeds); Random and Top under every code length."""
-    groups, code_free = {}, {}
-    for row in rows:
-        if not row.get(metric):
-            continue
-        if row["model"] in ("Random", "Top"):
-            # No code length: runs at different lengths with one seed are one run.
-            code_free.setdefault(row["model"], {})[int(row["seed"])] = float(row[metric])
-        else:
-            groups.setdefault((row["model"], int(row["n_bits"])), []).append(float(row[metric]))
-    for model, by_seed in code_free.items():
-        groups.update({(model, b): list(by_seed.values()) for b in BITS})
-    return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in groups.items()}
+    """(model, n_bits) -> (mean, std, n_seeds) at the paper's code lengths."""
+    return aggregate_over_seeds(rows, metric, BITS)
 
 
 def table(rows, metric, paper):
     ours = aggregate(rows, metric)
     # Random and Top fill every code length; show the lengths some other model ran.
-    bits = [b for b in BITS if any(key[1] == b and key[0] not in ("Random", "Top")
+    bits = [b for b in BITS if any(key[1] == b and key[0] not in CODE_FREE
                                    for key in ours)] or list(BITS)
     head = " | ".join(f"{b} bits: ours | paper" for b in bits)
     lines = [f"| model | {head} |", "|---" * (2 * len(bits) + 1) + "|"]
@@ -174,7 +165,7 @@ def table(rows, metric, paper):
     return "\n".join(lines)
 
 
-def paired_wins(rows, metric, n_bits, model="CCSR-S", others=("CF", "CFCodeReg", "AECF-S")):
+def paired_wins(rows, metric, n_bits, model, others):
     """' (beats each in x of n seeds)' over the seeds every model ran, when there are several."""
     by_seed = {}
     for row in rows:
@@ -195,7 +186,7 @@ def claims(rows, metric="NDCG@10"):
     ours = {key: value[0] for key, value in aggregate(rows, metric).items()}
     bits = sorted({b for (_, b) in ours})
     out = []
-    beaten = ["CF", "CFCodeReg", "AECF-S"]
+    beaten = BASELINES
     per_bit = []
     for b in bits:
         if ("CCSR-S", b) in ours and all((m, b) in ours for m in beaten):
@@ -203,8 +194,9 @@ def claims(rows, metric="NDCG@10"):
             per_bit.append((b, all(wins), ", ".join(
                 f"{m} {ours[(m, b)]:.4f}" for m in beaten), ours[("CCSR-S", b)]))
     if per_bit:
-        detail = "; ".join(f"{b} bits: CCSR-S {s:.4f} vs {others}{paired_wins(rows, metric, b)}"
-                           for b, _, others, s in per_bit)
+        detail = "; ".join(
+            f"{b} bits: CCSR-S {s:.4f} vs {others}"
+            + paired_wins(rows, metric, b, "CCSR-S", beaten) for b, _, others, s in per_bit)
         verdict = "yes" if all(ok for _, ok, _, _ in per_bit) else "no at " + ", ".join(
             f"{b} bits" for b, ok, _, _ in per_bit if not ok)
         out.append(("CCSR-S beats CF, CFCodeReg and AECF-S at every code length", detail,

@@ -53,6 +53,8 @@ VARIANTS = {
     "CCSR": ["sign", "tanh", "sign_tanh", None],
 }
 SUFFIX = {"sign": "S", "tanh": "ST", "sign_tanh": "SST", None: "C"}
+# Models without a code length: one run serves every column of a table.
+CODE_FREE = ("Random", "Top")
 
 # Dataset -> (loader, split protocol, relevance threshold). The paper splits
 # MovieLens per user and the sparse sets globally; relevance is rating > 3 on
@@ -78,7 +80,7 @@ def _progress(iterable, total, desc, enabled):
 
 
 def variant_name(model: str, binarize) -> str:
-    if model in ("Random", "Top"):
+    if model in CODE_FREE:
         return model
     if model in ("CF", "CFCodeReg"):
         return model
@@ -149,12 +151,11 @@ def cmd_reproduce(args) -> int:
         X, _, _ = datasets.filter_min_interactions(X, args.min_interactions,
                                                    args.min_interactions)
     bits = args.bits or ([10] if args.quick else [5, 10, 20, 40])
-    first = getattr(args, "first_seed", 0)
-    seeds = list(range(first, first + (1 if args.quick else args.seeds)))
+    seeds = list(range(args.first_seed, args.first_seed + (1 if args.quick else args.seeds)))
     # Longest codes first: an interrupted run still has whole columns of the table.
     runs = [(m, b, nb, s) for s in seeds for nb in sorted(bits, reverse=True)
             for m, b in variants
-            if m not in ("Random", "Top") or nb == max(bits)]
+            if m not in CODE_FREE or nb == max(bits)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -173,7 +174,7 @@ def cmd_reproduce(args) -> int:
         _write_csv(out / f"{args.dataset}.csv", rows)
     table = _markdown_table(rows, bits, args)
     (out / f"{args.dataset}.md").write_text(table)
-    _plot(rows, out / f"{args.dataset}.png", args.dataset)
+    _plot(rows, bits, out / f"{args.dataset}.png", args.dataset)
     print(table)
     print(f"wrote {out / (args.dataset + '.md')}, .csv and .png")
     return 0
@@ -207,13 +208,25 @@ def _write_csv(path, rows):
         writer.writerows(rows)
 
 
-def _aggregate(rows, metric):
-    """(model, n_bits) -> (mean, std) over seeds."""
-    groups = {}
+def aggregate_over_seeds(rows, metric, bits):
+    """``(model, n_bits) -> (mean, std, n_seeds)`` of ``metric`` over the runs' seeds.
+
+    ``rows`` are the runs, as written to (or read back from) the CSV.
+    ``CODE_FREE`` models count each seed once, whatever code length a run
+    wrote them under, and fill every length in ``bits``.
+    """
+    groups, code_free = {}, {}
     for row in rows:
-        if metric in row:
-            groups.setdefault((row["model"], row["n_bits"]), []).append(row[metric])
-    return {key: (float(np.mean(v)), float(np.std(v))) for key, v in groups.items()}
+        value = row.get(metric)
+        if value is None or value == "":
+            continue
+        if row["model"] in CODE_FREE:
+            code_free.setdefault(row["model"], {})[int(row["seed"])] = float(value)
+        else:
+            groups.setdefault((row["model"], int(row["n_bits"])), []).append(float(value))
+    for model, by_seed in code_free.items():
+        groups.update({(model, b): list(by_seed.values()) for b in bits})
+    return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in groups.items()}
 
 
 def _markdown_table(rows, bits, args):
@@ -228,7 +241,7 @@ def _markdown_table(rows, bits, args):
     lines = [f"`hashrec reproduce --dataset {args.dataset}{core}` ({seeds} seed(s), mean +- std;"
              f" candidates: {args.candidates}; sklearn-hashrec {__version__})", ""]
     for metric in metrics:
-        agg = _aggregate(rows, metric)
+        agg = aggregate_over_seeds(rows, metric, bits)
         lines.append(f"**{metric}**")
         lines.append("")
         lines.append("| model | " + " | ".join(f"{b} bits" for b in bits) + " |")
@@ -236,12 +249,10 @@ def _markdown_table(rows, bits, args):
         for name in names:
             cells = []
             for b in bits:
-                # Random and Top have no code length: one value fills their row.
-                key = (name, b) if (name, b) in agg else (name, max(bits))
-                if key not in agg:
+                if (name, b) not in agg:
                     cells.append("")
                     continue
-                mean, std = agg[key]
+                mean, std, _ = agg[(name, b)]
                 cells.append(f"{mean:.4f} +- {std:.4f}" if metric != "fit_seconds"
                              else f"{mean:.0f}")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -249,24 +260,23 @@ def _markdown_table(rows, bits, args):
     return "\n".join(lines)
 
 
-def _plot(rows, path, dataset):
+def _plot(rows, bits, path, dataset):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    agg = _aggregate(rows, "NDCG@10")
+    agg = aggregate_over_seeds(rows, "NDCG@10", bits)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name in dict.fromkeys(row["model"] for row in rows):
-        points = sorted((b, m, s) for (n, b), (m, s) in agg.items() if n == name)
-        if name in ("Random", "Top"):  # no code length: a reference line
+        points = sorted((b, m, s) for (n, b), (m, s, _) in agg.items() if n == name)
+        if name in CODE_FREE:  # no code length: a reference line
             ax.axhline(points[0][1], linestyle=":", label=name,
                        color="grey" if name == "Random" else "black")
             continue
         x, mean, std = map(np.array, zip(*points, strict=True))
         ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=name)
-    bits = sorted({b for (_, b) in agg})
-    ax.set_xticks(bits)
+    ax.set_xticks(sorted(bits))
     ax.set_xlabel("code length (bits)")
     ax.set_ylabel("NDCG@10")
     ax.set_title(f"NDCG@10 by code length, {dataset}")
