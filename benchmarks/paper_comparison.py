@@ -17,9 +17,15 @@ and 6), ``amazon`` (Table 4 and 6, the 20-core Amazon Books set) or
 from __future__ import annotations
 
 import argparse
-import csv
 
-from sklearn_hashrec.cli import CODE_FREE, aggregate_over_seeds
+from sklearn_hashrec.experiments import (
+    aggregate_over_seeds,
+    code_free_variants,
+    parse_variant,
+    read_runs,
+    select_variants,
+    variant_name,
+)
 
 BITS = (5, 10, 20, 40)
 # The paper's Tables 3-6 (NDCG@10 and Recall@6 at 5, 10, 20, 40 bits; one
@@ -122,19 +128,15 @@ PAPER = {
         },
     },
 }
+# The paper names CF and CFCodeReg without a suffix: the package's names are CF-S, CFCodeReg-S.
+PAPER = {name: {metric: {variant_name(*parse_variant(model)): values
+                         for model, values in table.items()}
+                for metric, table in tables.items()}
+         for name, tables in PAPER.items()}
 # The baselines the paper's first claim sets CCSR-S against.
-BASELINES = ("CF", "CFCodeReg", "AECF-S")
-ORDER = ["Random", "Top", "CF", "CFCodeReg", "AECF-S", "AECF-ST", "AECF-SST", "AECF-C",
-         "DJSRH-ST", "DJSRH-SST", "CCSR-S", "CCSR-ST", "CCSR-SST", "CCSR-C"]
-
-
-def read_rows(paths):
-    rows = {}
-    for path in paths:
-        with open(path, newline="") as handle:
-            for row in csv.DictReader(handle):
-                rows[(row["model"], int(row["n_bits"]), int(row["seed"]))] = row
-    return list(rows.values())
+BASELINES = ("CF-S", "CFCodeReg-S", "AECF-S")
+ORDER = [variant_name(*pair) for pair in select_variants()]
+CODE_FREE = code_free_variants()
 
 
 def aggregate(rows, metric):
@@ -238,7 +240,7 @@ def main():
     parser.add_argument("--dataset", required=True, help="name shown in the headings")
     parser.add_argument("--paper", choices=sorted(PAPER), required=True)
     args = parser.parse_args()
-    rows = read_rows(args.csv)
+    rows = read_runs(args.csv)
     seeds = sorted({int(row["seed"]) for row in rows})
     print(f"### {args.dataset}: NDCG@10 (seeds {seeds}; paper: {args.paper})\n")
     print(table(rows, "NDCG@10", PAPER[args.paper]["NDCG@10"]))

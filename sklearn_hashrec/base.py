@@ -38,7 +38,10 @@ class BaseRecommender(BaseEstimator):
       no half-fitted model behind.
     * ``_users_query(users)`` and ``_history_query(X)``: what ranks items for
       users seen in ``fit`` and for rows of a history matrix.
-    * ``_rank(query, k, exclude, return_distance)``: the top-k.
+    * ``_rank(query, k, exclude, return_distance, items=None)``: the top-k
+      among all items, or among the item indices ``items`` (then ``exclude``
+      has one column per entry of ``items`` and the result holds positions
+      in ``items``).
     """
 
     _parameter_constraints: dict = {}
@@ -128,8 +131,8 @@ class BaseRecommender(BaseEstimator):
         super().__setstate__(state)
 
     # ------------------------------------------------------------- ranking
-    def recommend(self, users, k: int = 10, *, exclude_seen: bool = True,
-                  return_distance: bool = False):
+    def recommend(self, users, k: int = 10, *, exclude_seen: bool = True, exclude=None,
+                  candidates=None, return_distance: bool = False):
         """Top-k items for users seen in ``fit``.
 
         Parameters
@@ -140,6 +143,17 @@ class BaseRecommender(BaseEstimator):
             Number of items per user.
         exclude_seen : bool, default=True
             Skip the items each user had in the training matrix.
+        exclude : {array-like, sparse matrix} of shape (n_users, n_items), default=None
+            More items to skip, row ``j`` for ``users[j]``: every stored entry
+            of a sparse matrix (whatever its value), every non-zero of an
+            array. Added to the seen items when ``exclude_seen``.
+        candidates : array-like of int or {array-like, sparse matrix}, default=None
+            Rank only these items. A 1-D array of item indices is one
+            candidate set for every user (as implicit's ``items=``); a matrix
+            of shape (n_users, n_items) gives each user its own: the stored
+            entries (sparse) or non-zeros (array) of row ``j``, for instance
+            the held-out items of a "rank the test items" protocol.
+            Exclusions still apply within the candidates.
         return_distance : bool, default=False
             Also return the distances: Hamming distances for binary codes,
             ``(n_bits - <u, i>) / 2`` for continuous ones, and for the
@@ -151,18 +165,31 @@ class BaseRecommender(BaseEstimator):
             Only with ``return_distance=True``. Non-decreasing along each row.
         items : ndarray of shape (n_users, min(k, n_items)), dtype int64
             Item indices, best first; items at equal distance come in
-            increasing item index order. When
-            fewer than ``k`` items remain for a user, the missing positions
-            hold ``-1`` (distance ``inf``).
+            increasing item index order. When fewer than ``k`` items remain
+            for a user, the missing positions hold ``-1`` (distance ``inf``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec import PopularityRecommender
+        >>> X = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0.0]])
+        >>> model = PopularityRecommender().fit(X)
+        >>> model.recommend([0], k=2)
+        array([[1, 2]])
+        >>> model.recommend([0], k=2, candidates=[2, 3])
+        array([[2, 3]])
+        >>> model.recommend([0], k=2, exclude=np.array([[0, 1, 0, 0]]))
+        array([[2, 3]])
         """
         check_is_fitted(self)
         users = self._check_users(users)
         k = check_k(k)
-        exclude = self.seen_[users] if exclude_seen else None
-        return self._rank(self._users_query(users), k, exclude, return_distance)
+        seen = self.seen_[users] if exclude_seen else None
+        return self._rank_with_options(self._users_query(users), len(users), k, seen,
+                                       exclude, candidates, return_distance)
 
     def recommend_from_history(self, X, k: int = 10, *, exclude_seen: bool = True,
-                               return_distance: bool = False):
+                               exclude=None, candidates=None, return_distance: bool = False):
         """Top-k items for new users, given their interaction rows (fold-in).
 
         Parameters
@@ -173,6 +200,13 @@ class BaseRecommender(BaseEstimator):
             Number of items per user.
         exclude_seen : bool, default=True
             Skip the items each row of ``X`` has.
+        exclude : {array-like, sparse matrix} of shape (n_users_new, n_items), default=None
+            More items to skip, as in :meth:`recommend`. With
+            ``exclude_seen=False`` it replaces the rows of ``X`` as the items
+            to skip: the scorers pass the raw history there when a
+            ``Pipeline`` transforms ``X`` first.
+        candidates : array-like of int or {array-like, sparse matrix}, default=None
+            Rank only these items, as in :meth:`recommend`.
         return_distance : bool, default=False
             Also return the distances.
 
@@ -182,25 +216,66 @@ class BaseRecommender(BaseEstimator):
             Only with ``return_distance=True``.
         items : ndarray of shape (n_users_new, min(k, n_items)), dtype int64
             As in :meth:`recommend`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec import PopularityRecommender
+        >>> X = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0.0]])
+        >>> model = PopularityRecommender().fit(X)
+        >>> model.recommend_from_history(np.array([[0, 1, 0, 0.0]]), k=2)
+        array([[0, 2]])
         """
         check_is_fitted(self)
         k = check_k(k)
         X = self._validate_interactions(X, reset=False)
-        return self._recommend_from_validated_history(
-            X, k, exclude=X if exclude_seen else None, return_distance=return_distance
-        )
+        seen = X if exclude_seen else None
+        return self._rank_with_options(self._history_query(X), X.shape[0], k, seen, exclude,
+                                       candidates, return_distance)
 
-    def _recommend_from_validated_history(self, X, k, *, exclude=None, return_distance=False):
-        """Rank for history rows; ``exclude`` may differ from ``X`` (the scorers
-        exclude the untransformed history when a Pipeline preprocesses ``X``)."""
-        check_is_fitted(self)
-        if not sp.issparse(X) or X.dtype != np.float32:
-            X = self._validate_interactions(X, reset=False)
-        if exclude is not None:
-            exclude = sp.csr_matrix(exclude)
-            if exclude.shape != X.shape:
-                raise ValueError(f"exclude has shape {exclude.shape}, expected {X.shape}.")
-        return self._rank(self._history_query(X), k, exclude, return_distance)
+    def _rank_with_options(self, query, n_queries, k, seen, exclude, candidates,
+                           return_distance):
+        """``_rank`` with the union of exclusions, restricted to the candidates."""
+        n_items = self.seen_.shape[1]
+        exclusions = [m for m in (seen, _check_item_mask(exclude, n_queries, n_items, "exclude"))
+                      if m is not None]
+        excluded = _union(exclusions, (n_queries, n_items))
+        if candidates is None:
+            return self._rank(query, k, excluded, return_distance)
+        if sp.issparse(candidates) or np.ndim(candidates) == 2:
+            allowed = _check_item_mask(candidates, n_queries, n_items, "candidates")
+            return self._rank_per_user_candidates(query, n_queries, k, excluded, allowed,
+                                                  return_distance)
+        items = _check_candidate_items(candidates, n_items)
+        excluded = excluded[:, items] if excluded is not None else None
+        result = self._rank(query, k, excluded, return_distance, items=items)
+        dist, ranked = result if return_distance else (None, result)
+        # Back from positions in the candidate list to item indices; -1 stays.
+        ranked = np.where(ranked >= 0, items[np.maximum(ranked, 0)], -1)
+        width = min(k, n_items)
+        if ranked.shape[1] < width:  # fewer candidates than k: pad to the usual width
+            pad = width - ranked.shape[1]
+            ranked = np.pad(ranked, ((0, 0), (0, pad)), constant_values=-1)
+            if dist is not None:
+                dist = np.pad(dist, ((0, 0), (0, pad)), constant_values=np.inf)
+        return (dist, ranked) if return_distance else ranked
+
+    def _rank_per_user_candidates(self, query, n_queries, k, excluded, allowed,
+                                  return_distance):
+        # Everything outside a user's candidates is excluded. The complement is
+        # dense per row, so users go in chunks of about 2**24 (user, item) cells.
+        n_items = self.seen_.shape[1]
+        chunk = max(1, 2**24 // max(n_items, 1))
+        parts = []
+        for start in range(0, n_queries, chunk):
+            stop = min(start + chunk, n_queries)
+            outside = sp.csr_matrix(~allowed[start:stop].toarray().astype(bool))
+            if excluded is not None:
+                outside = _union([outside, excluded[start:stop]], outside.shape)
+            parts.append(self._rank(query[start:stop], k, outside, return_distance))
+        if return_distance:
+            return (np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts]))
+        return np.vstack(parts)
 
     def _check_users(self, users) -> np.ndarray:
         n_users = self.seen_.shape[0]
@@ -250,8 +325,11 @@ class BaseRecommender(BaseEstimator):
 
         check_is_fitted(self)
         self._validate_interactions(X, reset=False)
-        threshold = getattr(self, "relevance_threshold", 0.0)
-        return make_ndcg_scorer(10, relevance_threshold=threshold)(self, X, y)
+        return make_ndcg_scorer(10, relevance_threshold=self._relevance_threshold())(self, X, y)
+
+    def _relevance_threshold(self) -> float:
+        """Held-out values above this are relevant (in ``score`` and early stopping)."""
+        return 0.0
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -292,13 +370,15 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
     def _history_query(self, X):
         return self._encode_users(X)
 
-    def _rank(self, query_codes, k, exclude, return_distance):
+    def _rank(self, query_codes, k, exclude, return_distance, items=None):
         packed_items = getattr(self, "item_codes_packed_", None)
         if packed_items is not None and query_codes.dtype == np.int8:
+            packed_items = packed_items if items is None else packed_items[items]
             return hamming_topk(pack_codes(query_codes), packed_items, k, exclude=exclude,
                                 return_distance=return_distance,
                                 n_bits=self.item_codes_.shape[1])
-        return hamming_topk(query_codes, self.item_codes_, k, exclude=exclude,
+        item_codes = self.item_codes_ if items is None else self.item_codes_[items]
+        return hamming_topk(query_codes, item_codes, k, exclude=exclude,
                             return_distance=return_distance)
 
     # ------------------------------------------------------------ encoding
@@ -416,3 +496,48 @@ def canonical_csr(X) -> sp.csr_matrix:
     X.eliminate_zeros()
     X.sum_duplicates()
     return X
+
+
+def _check_item_mask(mask, n_queries: int, n_items: int, name: str):
+    """A (n_queries, n_items) item mask as CSR (stored entries / non-zeros), or None."""
+    if mask is None:
+        return None
+    if not sp.issparse(mask):
+        mask = np.asarray(mask)
+        if mask.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a numeric or boolean matrix, got dtype {mask.dtype}.")
+    if np.ndim(mask) != 2 or mask.shape != (n_queries, n_items):
+        raise ValueError(f"{name} has shape {np.shape(mask)}, expected {(n_queries, n_items)} "
+                         "(one row per user, one column per item of fit).")
+    return sp.csr_matrix(mask)
+
+
+def _check_candidate_items(candidates, n_items: int) -> np.ndarray:
+    """A 1-D candidate list as sorted unique item indices (sorted: ties keep item order)."""
+    items = np.asarray(candidates)
+    if items.ndim != 1:
+        raise ValueError("candidates must be a 1-D array of item indices or a "
+                         f"(n_users, n_items) matrix, got shape {items.shape}.")
+    if items.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if items.dtype.kind not in "iu":
+        raise TypeError(f"candidates must be integer item indices, got dtype {items.dtype}.")
+    if items.min() < 0 or items.max() >= n_items:
+        bad = items[(items < 0) | (items >= n_items)][0]
+        raise ValueError(f"candidate item {bad} is out of range: the model was fitted on "
+                         f"{n_items} items (valid indices 0..{n_items - 1}).")
+    return np.unique(items).astype(np.int64)
+
+
+def _union(masks, shape):
+    """Structural union of sparse masks (every stored entry counts, whatever its value)."""
+    if not masks:
+        return None
+    if len(masks) == 1:
+        return masks[0]
+    total = sp.csr_matrix(shape, dtype=np.int8)
+    for mask in masks:
+        ones = sp.csr_matrix(mask, copy=True)
+        ones.data = np.ones_like(ones.data, dtype=np.int8)
+        total = total + ones
+    return total

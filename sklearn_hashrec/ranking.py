@@ -15,9 +15,10 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-from ._hamming_kernels import pack_sign_codes, topk_packed, topk_packed_counting
+from ._hamming_kernels import distances_packed, pack_sign_codes, topk_packed, topk_packed_counting
 
-__all__ = ["hamming_topk", "pack_codes", "unpack_codes", "TIE_BREAK_RULE"]
+__all__ = ["hamming_distances", "hamming_topk", "is_binary_codes", "pack_codes", "unpack_codes",
+           "TIE_BREAK_RULE"]
 
 TIE_BREAK_RULE = (
     "Items are ordered by increasing distance; items at the same distance are "
@@ -69,7 +70,7 @@ def pack_codes(codes) -> np.ndarray:
     codes = np.asarray(codes)
     if codes.ndim != 2:
         raise ValueError(f"codes must be 2-D (n_rows, n_bits), got shape {codes.shape}.")
-    if not _is_sign_matrix(codes):
+    if not is_binary_codes(codes):
         raise ValueError("codes must hold only -1 and +1.")
     return pack_sign_codes(codes)
 
@@ -101,7 +102,17 @@ def check_k(k) -> int:
     return int(k)
 
 
-def _is_sign_matrix(codes: np.ndarray) -> bool:
+def is_binary_codes(codes) -> bool:
+    """Whether ``codes`` is a numeric array of -1/+1 values only (any dtype).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hashrec.ranking import is_binary_codes
+    >>> is_binary_codes(np.array([[1, -1]], dtype=np.int8)), is_binary_codes(np.array([[0.3]]))
+    (True, False)
+    """
+    codes = np.asarray(codes)
     return codes.dtype.kind in "iuf" and bool(np.all((codes == 1) | (codes == -1)))
 
 
@@ -126,6 +137,72 @@ def _check_n_bits(n_bits, packed: np.ndarray, name: str) -> int:
             f"n_bits={n_bits} does not fit {packed.shape[1]} uint64 words of {name}."
         )
     return int(n_bits)
+
+
+def hamming_distances(query_codes, item_codes, *, n_bits: int | None = None) -> np.ndarray:
+    """Hamming distance of every query code to every item code.
+
+    Parameters
+    ----------
+    query_codes : array-like of shape (n_queries, n_bits) or (n_queries, n_words)
+        -1/+1 codes (any numeric dtype), or packed uint64 words from
+        :func:`pack_codes` (then ``n_bits`` is required).
+    item_codes : array-like of shape (n_items, n_bits) or (n_items, n_words)
+        Item codes, in the same form as ``query_codes``.
+    n_bits : int, default=None
+        Code length; required for packed codes, ignored otherwise.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_queries, n_items), dtype int64
+        Number of differing bits, in ``0 .. n_bits``. Memory is
+        ``n_queries x n_items`` integers: for a large catalogue call it on
+        chunks of queries, or use :func:`hamming_topk` for the top-k alone.
+
+    Raises
+    ------
+    ValueError
+        If the codes are neither -1/+1 values nor packed words, or their
+        lengths differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hashrec.ranking import hamming_distances
+    >>> users = np.array([[1, 1, -1]])
+    >>> items = np.array([[1, 1, -1], [-1, -1, 1], [1, -1, -1]])
+    >>> hamming_distances(users, items)
+    array([[0, 3, 1]])
+    """
+    query_words, item_words, _ = _packed_pair(query_codes, item_codes, n_bits,
+                                              "hamming_distances")
+    out = np.empty((query_words.shape[0], item_words.shape[0]), dtype=np.int64)
+    if out.size:
+        with _KERNEL_LOCK:
+            distances_packed(query_words, np.ascontiguousarray(item_words.T), out)
+    return out
+
+
+def _packed_pair(query_codes, item_codes, n_bits, caller):
+    """Both code matrices as packed uint64 words, with the code length."""
+    query_codes = _as_code_matrix(query_codes, "query_codes")
+    item_codes = _as_code_matrix(item_codes, "item_codes")
+    packed = query_codes.dtype == np.uint64
+    if packed != (item_codes.dtype == np.uint64):
+        raise ValueError("query_codes and item_codes must both be packed (uint64) or neither.")
+    if query_codes.shape[1] != item_codes.shape[1]:
+        raise ValueError(
+            f"query_codes have {query_codes.shape[1]} bits (columns) but item_codes have "
+            f"{item_codes.shape[1]}."
+        )
+    if packed:
+        n_bits = _check_n_bits(n_bits, query_codes, "query_codes")
+        _check_n_bits(n_bits, item_codes, "item_codes")
+        return query_codes, item_codes, n_bits
+    if not (is_binary_codes(query_codes) and is_binary_codes(item_codes)):
+        raise ValueError(f"{caller} needs binary codes: -1/+1 values or packed uint64 words; "
+                         "continuous codes have no Hamming distance.")
+    return pack_sign_codes(query_codes), pack_sign_codes(item_codes), query_codes.shape[1]
 
 
 def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
@@ -198,7 +275,7 @@ def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
     width = min(int(k), n_items)
     if packed_query:
         items, dist = _topk_binary(query_codes, item_codes, width, n_bits, exclude)
-    elif _is_sign_matrix(query_codes) and _is_sign_matrix(item_codes):
+    elif is_binary_codes(query_codes) and is_binary_codes(item_codes):
         items, dist = _topk_binary(pack_sign_codes(query_codes), pack_sign_codes(item_codes),
                                    width, query_codes.shape[1], exclude)
     else:

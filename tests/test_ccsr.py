@@ -255,12 +255,10 @@ def test_sklearn_scaler_in_front(fitted):
 def test_pipeline_scorer_excludes_raw_history(planted):
     # BinarizeInteractions drops ratings <= 3 from the model's input; the scorer
     # must still exclude every item of the raw history.
-    from sklearn_hashrec.metrics import _split_pipeline
-
     X = planted[0]
     pipe = make_pipeline(BinarizeInteractions(threshold=3), CCSR(**FAST)).fit(X)
-    final, pre = _split_pipeline(pipe)
-    ranked = final._recommend_from_validated_history(pre.transform(X), 10, exclude=X)
+    final, pre = pipe[-1], pipe[:-1]
+    ranked = final.recommend_from_history(pre.transform(X), 10, exclude_seen=False, exclude=X)
     assert not seen_at(X, ranked).any()
 
 

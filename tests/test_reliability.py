@@ -192,7 +192,7 @@ def test_sparse_batches_give_the_dense_loss_and_gradients():
     # must be those of the dense rows, computed by torch's own dense layers.
     import torch
 
-    from sklearn_hashrec._training import Batch, sparse_tensor
+    from sklearn_hashrec.training import Batch, sparse_tensor
     from sklearn_hashrec.models._networks import autoencoder_pair, encode_batch, reconstruction_loss
 
     X = sp.random(50, 30, density=0.2, random_state=0, format="csr", dtype=np.float32) * 5

@@ -13,10 +13,9 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .._training import TorchTrainingMixin
-from ..base import BaseHashRecommender
+from ..training import RowSampler, TorchHashRecommender
 
-__all__ = ["FactorizationMixin", "ridge_fold_in", "squared_error"]
+__all__ = ["FactorizationModel", "ridge_fold_in", "squared_error"]
 
 
 def squared_error(pred, block, unobserved_weight: float, targets=None,
@@ -58,17 +57,19 @@ def ridge_fold_in(targets: sp.csr_matrix, fixed: np.ndarray, l2: float,
     return np.linalg.solve(A, b[:, :, None])[:, :, 0].astype(np.float32)
 
 
-class FactorizationMixin(TorchTrainingMixin, BaseHashRecommender):
+class FactorizationModel(TorchHashRecommender):
     """Factor tables trained by the shared loop, codes from the factors, ridge fold-in.
 
+    Batches are users against all items (:class:`~sklearn_hashrec.training.RowSampler`).
     A subclass defines ``_features(raw, alpha)`` (the relaxed features that
     enter the loss), ``_batch_loss`` and ``_codes(features, alpha)``, plus
     ``_fold_in_problem()`` returning ``(targets_fn, l2, unobserved_target)``
-    for :func:`ridge_fold_in`.
+    for :func:`ridge_fold_in`; it has ``l2_reg``, ``unobserved_weight`` and
+    ``init_std`` parameters.
     """
 
-    _uses_rows = False
-    _batch_mode = "rows"
+    _sampler_class = RowSampler
+    _batch_with_rows = False
 
     def _build_networks(self, X) -> nn.ModuleDict:
         n_users, n_items = X.shape
@@ -111,26 +112,20 @@ class FactorizationMixin(TorchTrainingMixin, BaseHashRecommender):
         return self._codes(users, alpha), self._codes(items, alpha)
 
     def _fit(self, X):
-        self._prepare(X)
         state = self._train(X)
-        alpha = state["alpha"]
-        user_features, item_features = self._all_features(state["networks"], alpha)
+        alpha = state.alpha
+        user_features, item_features = self._all_features(state.networks, alpha)
         return {
             "user_factors_": user_features,
             "item_factors_": item_features,
-            "alpha_": alpha,
-            "n_epochs_": state["n_epochs"],
-            "loss_curve_": state["loss_curve"],
-            "validation_scores_": state["validation_scores"],
+            **self._training_attributes(state),
             "user_codes_": self._codes(user_features, alpha),
             "item_codes_": self._codes(item_features, alpha),
-            **self._fitted_extras(),
+            **self._fitted_extras(state.networks),
         }
 
-    def _prepare(self, X):
-        """Hook run before training (e.g. to record the rating range)."""
-
-    def _fitted_extras(self) -> dict:
+    def _fitted_extras(self, networks) -> dict:
+        """Fitted attributes of the subclass, read from its trained networks."""
         return {}
 
     def _fold_in(self, rows, fixed):

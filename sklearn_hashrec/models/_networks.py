@@ -2,9 +2,9 @@
 
 A neural model here is a pair of encoders, one reading a user's row of ``X``
 and one reading an item's column, each producing ``n_bits`` features; the
-models differ only in their loss. :class:`EncoderPairMixin` holds what they
-share: the input transform, the fit that turns trained encoders into codes
-(with optional early stopping), and fold-in for new users and items.
+models differ only in their loss. :class:`EncoderPairModel` holds what they
+share: the input transform, the fit that turns trained encoders into codes,
+plain-data persistence of the encoders, and fold-in for new users and items.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._training import TorchTrainingMixin, sparse_tensor
-from ..base import BaseHashRecommender
 from ..binarization import finalize
+from ..training import TorchHashRecommender, sparse_tensor
 
-__all__ = ["EncoderPairMixin", "InteractionInput", "apply_mlp", "autoencoder_pair",
+__all__ = ["EncoderPairModel", "InteractionInput", "apply_mlp", "autoencoder_pair",
            "encode_batch", "encode_rows", "make_autoencoder", "make_mlp", "reconstruction_loss",
            "reconstruction_mse", "straight_through_sign"]
 
@@ -187,12 +186,13 @@ def input_scale(X) -> float:
     return 1.0 / max(float(np.abs(X.data).max(initial=0.0)), 1e-12)
 
 
-class EncoderPairMixin(TorchTrainingMixin, BaseHashRecommender):
+class EncoderPairModel(TorchHashRecommender):
     """Fit, codes and fold-in for models made of a user encoder and an item encoder.
 
     A subclass builds ``networks`` (a ``ModuleDict`` with ``"input"``,
     ``"user_encoder"`` and ``"item_encoder"``, plus whatever its loss needs)
-    in ``_build_networks`` and defines ``_batch_loss``. Codes are
+    in ``_build_networks`` and defines ``_batch_loss``; it has a
+    ``hidden_layer_sizes`` parameter. Codes are
     ``finalize(encoder(input(row)))`` for the model's ``binarize``.
     """
 
@@ -212,17 +212,11 @@ class EncoderPairMixin(TorchTrainingMixin, BaseHashRecommender):
     def _fit(self, X):
         self._hidden_sizes()
         state = self._train(X)
-        user_encoder = _encoder(state["networks"], "user")
-        item_encoder = _encoder(state["networks"], "item")
-        alpha = state["alpha"]
-        user_codes, item_codes = self._codes_from_networks(state["networks"], alpha, X)
+        user_codes, item_codes = self._codes_from_networks(state.networks, state.alpha, X)
         return {
-            "user_encoder_": user_encoder,
-            "item_encoder_": item_encoder,
-            "alpha_": alpha,
-            "n_epochs_": state["n_epochs"],
-            "loss_curve_": state["loss_curve"],
-            "validation_scores_": state["validation_scores"],
+            "user_encoder_": _encoder(state.networks, "user"),
+            "item_encoder_": _encoder(state.networks, "item"),
+            **self._training_attributes(state),
             "user_codes_": user_codes,
             "item_codes_": item_codes,
         }

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from .._training import TorchTrainingMixin
 from ..binarization import relax
+from ..training import TorchHashRecommender
 from ._factorization import squared_error
-from ._networks import EncoderPairMixin, autoencoder_pair, encode_batch, reconstruction_loss
+from ._networks import EncoderPairModel, autoencoder_pair, encode_batch, reconstruction_loss
 
 __all__ = ["AECF"]
 
 
-class AECF(EncoderPairMixin):
+class AECF(EncoderPairModel):
     """Autoencoder collaborative filtering with binary codes (the paper's AECF).
 
     The same pair of autoencoders as :class:`~sklearn_hashrec.CCSR` (users
@@ -71,12 +71,10 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
     """
 
     _parameter_constraints: dict = {
-        **TorchTrainingMixin._training_parameter_constraints,
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        **TorchHashRecommender._shared_parameter_constraints,
         "hidden_layer_sizes": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "lambda_ae": [Interval(Real, 0, None, closed="left")],
-        "binarize": [StrOptions({"sign", "tanh", "sign_tanh"}), None],
         "unobserved_weight": [Interval(Real, 0, None, closed="left")],
         "input": [StrOptions({"binary", "ratings"})],
     }
@@ -88,24 +86,18 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
                  alpha_schedule: str = "exponential", alpha_growth: float = 1.1,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 5, device="cpu", random_state=None, verbose: int = 0):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
+            batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            verbose=verbose,
+        )
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.lambda_ae = lambda_ae
-        self.binarize = binarize
         self.unobserved_weight = unobserved_weight
         self.input = input
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.alpha_schedule = alpha_schedule
-        self.alpha_growth = alpha_growth
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _build_networks(self, X) -> nn.ModuleDict:
         return autoencoder_pair(X, self.input, self._hidden_sizes(), self.n_bits, self.dropout)

@@ -73,17 +73,18 @@ class RandomRecommender(BaseRecommender):
     def _history_query(self, X):
         return self.seen_.shape[0] + np.arange(X.shape[0])
 
-    def _rank(self, query, k, exclude, return_distance):
+    def _rank(self, query, k, exclude, return_distance, items=None):
         n_items = self.seen_.shape[1]
         key_base = _splitmix64(np.array([self.seed_], dtype=np.uint64))[0]
-        items = np.arange(n_items, dtype=np.uint64)
+        items = np.arange(n_items) if items is None else items
+        item_keys = items.astype(np.uint64)
 
         def distances(start, stop):
-            rows = query[start:stop].astype(np.uint64)[:, None] * np.uint64(n_items) + items
+            rows = query[start:stop].astype(np.uint64)[:, None] * np.uint64(n_items) + item_keys
             # A uniform key in [0, 1) per (user, item): the "distance" of the random order.
             return _splitmix64(rows ^ key_base).astype(np.float64) / 2.0**64
 
-        ranked, dist = topk_dense(distances, len(query), n_items, min(k, n_items), exclude)
+        ranked, dist = topk_dense(distances, len(query), len(items), min(k, len(items)), exclude)
         return (dist, ranked) if return_distance else ranked
 
 
@@ -126,9 +127,10 @@ class PopularityRecommender(BaseRecommender):
     def _history_query(self, X):
         return np.arange(X.shape[0])
 
-    def _rank(self, query, k, exclude, return_distance):
-        n_items = len(self.item_popularity_)
-        negative_counts = -self.item_popularity_.astype(np.float64)
+    def _rank(self, query, k, exclude, return_distance, items=None):
+        popularity = self.item_popularity_ if items is None else self.item_popularity_[items]
+        n_items = len(popularity)
+        negative_counts = -popularity.astype(np.float64)
 
         def distances(start, stop):
             return np.broadcast_to(negative_counts, (stop - start, n_items))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from .._training import TorchTrainingMixin
 from ..binarization import relax
+from ..training import TorchHashRecommender
 from ._networks import (
-    EncoderPairMixin,
+    EncoderPairModel,
     autoencoder_pair,
     encode_batch,
     reconstruction_loss,
@@ -22,7 +22,7 @@ from ._networks import (
 __all__ = ["CCSR"]
 
 
-class CCSR(EncoderPairMixin):
+class CCSR(EncoderPairModel):
     """Compact Cross-Similarity Recommender.
 
     Two autoencoders, one over users (input: the user's row of ``X``) and one
@@ -173,13 +173,11 @@ class CCSR(EncoderPairMixin):
     """
 
     _parameter_constraints: dict = {
-        **TorchTrainingMixin._training_parameter_constraints,
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        **TorchHashRecommender._shared_parameter_constraints,
         "hidden_layer_sizes": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "lambda_ae": [Interval(Real, 0, None, closed="left")],
         "lambda_b": [Interval(Real, 0, None, closed="left")],
-        "binarize": [StrOptions({"sign", "tanh", "sign_tanh"}), None],
         "straight_through": ["boolean"],
         "relevance_threshold": [Real],
         "pos_weight": [Interval(Real, 0, None, closed="neither")],
@@ -213,28 +211,25 @@ class CCSR(EncoderPairMixin):
         random_state=None,
         verbose: int = 0,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
+            batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            verbose=verbose,
+        )
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.lambda_ae = lambda_ae
         self.lambda_b = lambda_b
-        self.binarize = binarize
         self.straight_through = straight_through
         self.relevance_threshold = relevance_threshold
         self.pos_weight = pos_weight
         self.logit_scale = logit_scale
         self.input = input
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.alpha_schedule = alpha_schedule
-        self.alpha_growth = alpha_growth
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+
+    def _relevance_threshold(self) -> float:
+        return float(self.relevance_threshold)
 
     # ----------------------------------------------------------- networks
     def _build_networks(self, X) -> nn.ModuleDict:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from .._training import TorchTrainingMixin
 from ..binarization import relax
-from ._networks import EncoderPairMixin, InteractionInput, encode_batch, input_scale, make_mlp
+from ..training import PairSampler, TorchHashRecommender
+from ._networks import EncoderPairModel, InteractionInput, encode_batch, input_scale, make_mlp
 
 __all__ = ["DJSRH"]
 
 
-class DJSRH(EncoderPairMixin):
+class DJSRH(EncoderPairModel):
     """Deep joint-semantics reconstructing hashing for users and items.
 
     DJSRH learns hash codes for *paired* instances of two modalities (an image
@@ -84,17 +84,15 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
     dtype('float32')
     """
 
-    _batch_mode = "pairs"
+    _sampler_class = PairSampler
     _parameter_constraints: dict = {
-        **TorchTrainingMixin._training_parameter_constraints,
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        **TorchHashRecommender._shared_parameter_constraints,
         "hidden_layer_sizes": ["array-like"],
         "beta": [Interval(Real, 0, 1, closed="both")],
         "eta": [Interval(Real, 0, 1, closed="both")],
         "mu": [Interval(Real, 0, None, closed="neither")],
         "lambda1": [Interval(Real, 0, None, closed="left")],
         "lambda2": [Interval(Real, 0, None, closed="left")],
-        "binarize": [StrOptions({"sign", "tanh", "sign_tanh"}), None],
         "input": [StrOptions({"binary", "ratings"})],
     }
 
@@ -105,26 +103,20 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
                  alpha_growth: float = 1.1, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 5, device="cpu",
                  random_state=None, verbose: int = 0):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
+            batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            verbose=verbose,
+        )
         self.hidden_layer_sizes = hidden_layer_sizes
         self.beta = beta
         self.eta = eta
         self.mu = mu
         self.lambda1 = lambda1
         self.lambda2 = lambda2
-        self.binarize = binarize
         self.input = input
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.alpha_schedule = alpha_schedule
-        self.alpha_growth = alpha_growth
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _build_networks(self, X) -> nn.ModuleDict:
         n_users, n_items = X.shape

@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
+from torch import nn
 
-from .._training import TorchTrainingMixin
 from ..binarization import finalize, relax
-from ._factorization import FactorizationMixin
+from ..training import TorchHashRecommender
+from ._factorization import FactorizationModel
 
 __all__ = ["BinaryMF", "CFCodeReg"]
 
 _MF_CONSTRAINTS = {
-    **TorchTrainingMixin._training_parameter_constraints,
-    "n_bits": [Interval(Integral, 1, None, closed="left")],
+    **TorchHashRecommender._shared_parameter_constraints,
     "l2_reg": [Interval(Real, 0, None, closed="left")],
-    "binarize": [StrOptions({"sign", "tanh", "sign_tanh"}), None],
     "unobserved_weight": [Interval(Real, 0, 1, closed="both")],
     "init_std": [Interval(Real, 0, None, closed="neither")],
 }
 
-_SHARED_PARAMETERS_DOC = """
-    learning_rate : float, default=1e-2
-        Adam's learning rate (the shared loop; the paper says SGD).
-    max_epochs : int, default=30
-        Epochs; one epoch visits every user, each against all items.
-    batch_size : int, default=512
-        Users per step.
-    alpha_schedule, alpha_growth, early_stopping, validation_fraction, \
-n_iter_no_change, device, random_state, verbose
-        The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
-"""
-
-
-class BinaryMF(FactorizationMixin):
+class BinaryMF(FactorizationModel):
     """Matrix factorisation, then sign (the paper's "CF", eq. 9).
 
     Factors ``F_u`` and ``F_i`` minimise::
@@ -77,7 +63,15 @@ class BinaryMF(FactorizationMixin):
         ratings only.
     init_std : float, default=0.1
         Standard deviation of the initial factors.
-    """ + _SHARED_PARAMETERS_DOC + """
+    learning_rate : float, default=1e-2
+        Adam's learning rate (the shared loop; the paper says SGD).
+    max_epochs : int, default=30
+        Epochs; one epoch visits every user, each against all items.
+    batch_size : int, default=512
+        Users per step.
+    alpha_schedule, alpha_growth, early_stopping, validation_fraction, \
+n_iter_no_change, device, random_state, verbose
+        The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
     Attributes
     ----------
     user_factors_, item_factors_ : ndarray of shape (n_users or n_items, n_bits)
@@ -104,22 +98,16 @@ loss_curve_, validation_scores_, n_features_in_
                  alpha_schedule: str = "exponential", alpha_growth: float = 1.1,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 5, device="cpu", random_state=None, verbose: int = 0):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
+            batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            verbose=verbose,
+        )
         self.l2_reg = l2_reg
-        self.binarize = binarize
         self.unobserved_weight = unobserved_weight
         self.init_std = init_std
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.alpha_schedule = alpha_schedule
-        self.alpha_growth = alpha_growth
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _features(self, raw, alpha):
         return relax(raw, self.binarize, alpha)
@@ -141,7 +129,7 @@ loss_curve_, validation_scores_, n_features_in_
         return np.clip(features, -1.0, 1.0) if self.binarize in ("tanh", "sign_tanh") else features
 
 
-class CFCodeReg(FactorizationMixin):
+class CFCodeReg(FactorizationModel):
     """Collaborative filtering with code regularisation (Zhou & Zha 2012; eq. 10).
 
     Ratings are scaled to [0, 1] (``(R - R_min) / (R_max - R_min)`` over the
@@ -178,7 +166,15 @@ class CFCodeReg(FactorizationMixin):
         the default is not 0.
     init_std : float, default=0.1
         Standard deviation of the initial ``Theta``.
-    """ + _SHARED_PARAMETERS_DOC + """
+    learning_rate : float, default=1e-2
+        Adam's learning rate (the shared loop; the paper says SGD).
+    max_epochs : int, default=30
+        Epochs; one epoch visits every user, each against all items.
+    batch_size : int, default=512
+        Users per step.
+    alpha_schedule, alpha_growth, early_stopping, validation_fraction, \
+n_iter_no_change, device, random_state, verbose
+        The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
     Attributes
     ----------
     user_factors_, item_factors_ : ndarray
@@ -210,28 +206,26 @@ loss_curve_, validation_scores_, n_features_in_
                  alpha_growth: float = 1.1, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 5, device="cpu",
                  random_state=None, verbose: int = 0):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
+            batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            verbose=verbose,
+        )
         self.l2_reg = l2_reg
-        self.binarize = binarize
         self.rotation = rotation
         self.unobserved_weight = unobserved_weight
         self.init_std = init_std
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.alpha_schedule = alpha_schedule
-        self.alpha_growth = alpha_growth
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def _prepare(self, X):
+    def _build_networks(self, X) -> nn.ModuleDict:
+        networks = super()._build_networks(X)
         low = float(X.data.min(initial=0.0))
         high = float(X.data.max(initial=1.0))
-        self._training_rating_range = (low, high if high > low else low + 1.0)
+        # The training ratings' range lives with the networks, not on the
+        # estimator: a failed fit leaves nothing behind.
+        networks["rating_range"] = RatingRange(low, high if high > low else low + 1.0)
+        return networks
 
     @staticmethod
     def _scaled(values, rating_range):
@@ -244,11 +238,11 @@ loss_curve_, validation_scores_, n_features_in_
     def _batch_loss(self, networks, batch):
         users, items = self._batch_features(networks, batch)
         pred = 0.5 + users @ items.T / (2 * self.n_bits)
-        targets = self._scaled(batch.block, self._training_rating_range)
+        targets = self._scaled(batch.block, networks["rating_range"].bounds())
         return self._factorization_loss(networks, batch, pred, targets, users, items)
 
-    def _fitted_extras(self) -> dict:
-        return {"rating_range_": self._training_rating_range, "rotation_": None}
+    def _fitted_extras(self, networks) -> dict:
+        return {"rating_range_": networks["rating_range"].bounds(), "rotation_": None}
 
     def _fit(self, X):
         fitted = super()._fit(X)
@@ -280,6 +274,18 @@ loss_curve_, validation_scores_, n_features_in_
     def _clip_folded(self, features):
         features = np.clip(features, -1.0, 1.0)
         return features @ self.rotation_ if self.rotation_ is not None else features
+
+
+class RatingRange(nn.Module):
+    """``(R_min, R_max)`` of the training ratings, kept with the networks."""
+
+    def __init__(self, low: float, high: float):
+        super().__init__()
+        self.register_buffer("range", torch.tensor([low, high], dtype=torch.float64))
+
+    def bounds(self) -> tuple[float, float]:
+        low, high = self.range.tolist()
+        return low, high
 
 
 def median_threshold(features: np.ndarray) -> np.ndarray:

@@ -1,0 +1,169 @@
+"""The models an experiment can run, and one naming scheme for their variants.
+
+A *family* is a method of the paper ("CCSR", "AECF", "CF", ...), backed by
+one estimator class. A *variant* is a family with one binarization, named
+``"{family}-{suffix}"`` with the paper's suffixes: ``S`` (sign), ``ST``
+(scaled tanh), ``SST`` (sign of the scaled tanh) and ``C`` (continuous).
+Random and Top learn no codes: their variant is the family name alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..models import (
+    AECF,
+    CCSR,
+    DJSRH,
+    BinaryMF,
+    CFCodeReg,
+    PopularityRecommender,
+    RandomRecommender,
+)
+
+__all__ = ["BINARIZE_SUFFIX", "MODELS", "ModelSpec", "all_variant_names", "build_estimator",
+           "parse_variant",
+           "select_variants", "variant_name"]
+
+BINARIZE_SUFFIX = {"sign": "S", "tanh": "ST", "sign_tanh": "SST", None: "C"}
+_SUFFIX_BINARIZE = {suffix: binarize for binarize, suffix in BINARIZE_SUFFIX.items()}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One family: its estimator class and the variants the paper runs.
+
+    Attributes
+    ----------
+    family : str
+        The paper's name of the method.
+    estimator : type
+        The estimator class.
+    paper_variants : tuple
+        The ``binarize`` values of the paper's tables, in its order; empty for
+        models without codes.
+    aliases : tuple of str
+        Other names of the family (the class name), accepted when parsing.
+    """
+
+    family: str
+    estimator: type
+    paper_variants: tuple = ()
+    aliases: tuple = field(default=())
+
+    @property
+    def has_codes(self) -> bool:
+        return bool(self.paper_variants)
+
+
+MODELS: dict[str, ModelSpec] = {spec.family: spec for spec in [
+    ModelSpec("Random", RandomRecommender, aliases=("RandomRecommender",)),
+    ModelSpec("Top", PopularityRecommender, aliases=("PopularityRecommender", "popularity")),
+    ModelSpec("CF", BinaryMF, ("sign",), aliases=("BinaryMF",)),
+    ModelSpec("CFCodeReg", CFCodeReg, ("sign",)),
+    ModelSpec("AECF", AECF, ("sign", "tanh", "sign_tanh", None)),
+    ModelSpec("DJSRH", DJSRH, ("tanh", "sign_tanh")),
+    ModelSpec("CCSR", CCSR, ("sign", "tanh", "sign_tanh", None)),
+]}
+_ALIASES = {alias: spec.family for spec in MODELS.values() for alias in spec.aliases}
+
+
+def variant_name(family: str, binarize=None) -> str:
+    """The variant's name: ``"CCSR-S"``, ``"CF-S"``; ``"Top"`` for a model without codes.
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.experiments import variant_name
+    >>> variant_name("CCSR", "sign_tanh"), variant_name("CF", "sign"), variant_name("Top")
+    ('CCSR-SST', 'CF-S', 'Top')
+    """
+    spec = MODELS[_ALIASES.get(family, family)]
+    if not spec.has_codes:
+        return spec.family
+    return f"{spec.family}-{BINARIZE_SUFFIX[binarize]}"
+
+
+def parse_variant(name: str) -> tuple[str, object]:
+    """``(family, binarize)`` of a variant name.
+
+    Also reads the class names (``"BinaryMF-S"``) and, for the families the
+    paper runs in one variant only (CF, CFCodeReg), the bare family name, as
+    earlier releases wrote them.
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.experiments import parse_variant
+    >>> parse_variant("AECF-ST"), parse_variant("CF"), parse_variant("BinaryMF-C")
+    (('AECF', 'tanh'), ('CF', 'sign'), ('CF', None))
+    """
+    family, _, suffix = name.rpartition("-") if "-" in name else (name, "", "")
+    family = _ALIASES.get(family, family)
+    spec = MODELS.get(family)
+    if spec is not None and not suffix:
+        if not spec.has_codes:
+            return family, None
+        if len(spec.paper_variants) == 1:
+            return family, spec.paper_variants[0]
+    if spec is not None and spec.has_codes and suffix in _SUFFIX_BINARIZE:
+        return family, _SUFFIX_BINARIZE[suffix]
+    raise ValueError(f"unknown model {name!r}; choose a family from {list(MODELS)} or a "
+                     f"variant from {all_variant_names()}.")
+
+
+def all_variant_names() -> list[str]:
+    """Every variant of every family, the paper's and the others."""
+    names = []
+    for spec in MODELS.values():
+        binarizations = list(BINARIZE_SUFFIX) if spec.has_codes else [None]
+        names += [variant_name(spec.family, b) for b in binarizations]
+    return names
+
+
+def select_variants(names=None) -> list[tuple[str, object]]:
+    """``(family, binarize)`` pairs for a list of families and variants, in order.
+
+    A family stands for its paper variants; ``None`` or an empty list for
+    every family's paper variants. Duplicates are dropped.
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.experiments import select_variants
+    >>> select_variants(["Top", "DJSRH", "CCSR-S"])
+    [('Top', None), ('DJSRH', 'tanh'), ('DJSRH', 'sign_tanh'), ('CCSR', 'sign')]
+    """
+    chosen = []
+    for name in names or list(MODELS):
+        family = _ALIASES.get(name, name)
+        if family in MODELS and MODELS[family].has_codes:
+            picked = [(family, b) for b in MODELS[family].paper_variants]
+        else:
+            picked = [parse_variant(name)]
+        chosen += [pair for pair in picked if pair not in chosen]
+    return chosen
+
+
+def build_estimator(family: str, binarize=None, *, n_bits: int | None = None,
+                    random_state=None, device: str | None = None, params: dict | None = None):
+    """An unfitted estimator of a variant, with the parameters it accepts.
+
+    ``n_bits``, ``binarize``, ``device`` and ``random_state`` are passed only
+    to models that have them; ``params`` are passed as they are (and a model
+    that lacks one raises scikit-learn's usual error).
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.experiments import build_estimator
+    >>> build_estimator("CF", "sign", n_bits=20, random_state=0)
+    BinaryMF(n_bits=20, random_state=0)
+    >>> build_estimator("Top", n_bits=20)
+    PopularityRecommender()
+    """
+    estimator = MODELS[_ALIASES.get(family, family)].estimator()
+    accepted = estimator.get_params()
+    settings = {"n_bits": n_bits, "random_state": random_state, "device": device}
+    kwargs = {name: value for name, value in settings.items()
+              if name in accepted and value is not None}
+    if "binarize" in accepted:
+        kwargs["binarize"] = binarize
+    kwargs.update(params or {})
+    return estimator.set_params(**kwargs)

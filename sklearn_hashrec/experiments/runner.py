@@ -1,0 +1,79 @@
+"""Running a grid of variants x code lengths x seeds under one protocol."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from .protocols import Protocol
+from .registry import MODELS, build_estimator, variant_name
+
+__all__ = ["Run", "plan_runs", "run_grid"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One fit: a variant at a code length with a seed (split and model)."""
+
+    family: str
+    binarize: object
+    n_bits: int
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return variant_name(self.family, self.binarize)
+
+
+def plan_runs(variants, bits, seeds) -> list[Run]:
+    """The runs of a grid, seed by seed, longest codes first.
+
+    Longest codes first, so an interrupted grid still has whole columns of
+    the table; models without codes run once per seed.
+    """
+    longest = max(bits)
+    return [Run(family, binarize, n_bits, seed)
+            for seed in seeds for n_bits in sorted(bits, reverse=True)
+            for family, binarize in variants
+            if MODELS[family].has_codes or n_bits == longest]
+
+
+def run_grid(X, protocol: Protocol, runs, *, device: str = "cpu", params=None,
+             on_result=None, progress: bool = False) -> list[dict]:
+    """Fit and score every run; returns the rows (one dict per run).
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_users, n_items)
+        The whole interaction matrix; each seed's split comes from ``protocol``.
+    protocol : Protocol
+    runs : list of Run
+    device : str, default="cpu"
+        Passed to the models that train with torch.
+    params : callable or None
+        ``params(run) -> dict`` of extra estimator parameters (e.g. fewer epochs).
+    on_result : callable or None
+        Called with the rows so far after every run (to write them out as
+        they come, so an interrupted grid keeps its results).
+    progress : bool, default=False
+        A tqdm progress bar over the runs, on stderr.
+    """
+    rows, splits = [], {}
+    iterator = runs
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(runs, total=len(runs), desc="runs", file=sys.stderr)
+    for run in iterator:
+        if run.seed not in splits:
+            splits[run.seed] = protocol.split(X, run.seed)
+        train, test = splits[run.seed]
+        estimator = build_estimator(run.family, run.binarize, n_bits=run.n_bits,
+                                    random_state=run.seed, device=device,
+                                    params=params(run) if params else None)
+        scores = protocol.fit_and_evaluate(estimator, train, test)
+        rows.append({"model": run.name, "n_bits": run.n_bits, "seed": run.seed,
+                     "fit_seconds": scores.pop("fit_seconds"), **scores})
+        if on_result is not None:
+            on_result(rows)
+    return rows

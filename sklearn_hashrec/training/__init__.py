@@ -1,0 +1,22 @@
+"""Training of the torch models, in named parts.
+
+* :class:`Trainer`: epochs of optimizer steps, the NaN guard, callbacks;
+* samplers (:class:`BlockSampler`, :class:`RowSampler`, :class:`PairSampler`):
+  which users and items each step takes;
+* callbacks (:class:`EarlyStopping`, :class:`ProgressPrinter`): what happens
+  around epochs;
+* :class:`TorchHashRecommender`: the base class of the torch models, with
+  their shared parameters and the contract a model fulfils.
+"""
+
+from .batches import Batch, make_batch, resolve_device, sparse_tensor
+from .callbacks import Callback, EarlyStopping, ProgressPrinter, TrainingState
+from .estimator import TorchHashRecommender
+from .samplers import BlockSampler, PairSampler, RowSampler, Sampler, wrapped_slice
+from .trainer import Trainer
+
+__all__ = [
+    "Batch", "BlockSampler", "Callback", "EarlyStopping", "PairSampler", "ProgressPrinter",
+    "RowSampler", "Sampler", "TorchHashRecommender", "Trainer", "TrainingState", "make_batch",
+    "resolve_device", "sparse_tensor", "wrapped_slice",
+]

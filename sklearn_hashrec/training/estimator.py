@@ -1,0 +1,155 @@
+"""The base class of the models trained with torch, and its contract."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import BaseHashRecommender
+from ..binarization import ALPHA_SCHEDULES, alpha_at_epoch
+from .batches import Batch, resolve_device
+from .callbacks import EarlyStopping, ProgressPrinter, TrainingState
+from .samplers import BlockSampler, Sampler
+from .trainer import Trainer
+
+__all__ = ["TorchHashRecommender"]
+
+
+class TorchHashRecommender(BaseHashRecommender, ABC):
+    """A recommender whose codes come from networks trained with torch.
+
+    It holds the parameters every such model shares (code length,
+    binarization, and the training loop's: learning rate, epochs, batch size,
+    alpha schedule, early stopping, device, seed, verbosity) and runs the one
+    training loop (:class:`~sklearn_hashrec.training.Trainer`) for them.
+
+    A subclass declares what is its own:
+
+    * ``_build_networks(X)``: its networks, as a ``torch.nn.ModuleDict``;
+    * ``_batch_loss(networks, batch)``: the scalar loss of one
+      :class:`~sklearn_hashrec.training.Batch`;
+    * ``_codes_from_networks(networks, alpha, X)``: user and item codes of
+      trained networks (early stopping ranks them on held-out entries);
+    * ``_fit(X)``, as every recommender: usually ``self._train(X)`` and the
+      fitted attributes made from its result;
+    * ``_sampler_class``: which :class:`~sklearn_hashrec.training.Sampler`
+      draws its batches, and ``_batch_with_rows``: whether its batches need
+      the users' rows and items' columns (encoders) or only the block.
+
+    Its ``__init__`` passes the shared parameters to this class's
+    ``__init__`` and sets its own.
+    """
+
+    _sampler_class: type[Sampler] = BlockSampler
+    _batch_with_rows: bool = True
+
+    _shared_parameter_constraints: dict = {
+        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "binarize": [StrOptions({"sign", "tanh", "sign_tanh"}), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "alpha_schedule": [StrOptions(set(ALPHA_SCHEDULES))],
+        "alpha_growth": [Interval(Real, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, n_bits, *, binarize, learning_rate, max_epochs, batch_size,
+                 alpha_schedule, alpha_growth, early_stopping, validation_fraction,
+                 n_iter_no_change, device, random_state, verbose):
+        self.n_bits = n_bits
+        self.binarize = binarize
+        self.learning_rate = learning_rate
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.alpha_schedule = alpha_schedule
+        self.alpha_growth = alpha_growth
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ contract
+    @abstractmethod
+    def _build_networks(self, X: sp.csr_matrix) -> torch.nn.ModuleDict:
+        """The untrained networks for the training matrix ``X``."""
+
+    @abstractmethod
+    def _batch_loss(self, networks: torch.nn.ModuleDict, batch: Batch) -> torch.Tensor:
+        """The scalar loss of one batch."""
+
+    @abstractmethod
+    def _codes_from_networks(self, networks, alpha: float, X: sp.csr_matrix):
+        """``(user_codes, item_codes)`` of the users and items of ``X``."""
+
+    # ------------------------------------------------------------ training
+    def _alpha(self, epoch: int) -> float:
+        return alpha_at_epoch(epoch, self.alpha_schedule, self.alpha_growth)
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _train(self, X: sp.csr_matrix) -> TrainingState:
+        """Train the model's networks on ``X``; the final state, networks on the CPU.
+
+        With ``early_stopping``, a per-user ``validation_fraction`` of ``X`` is
+        held out; after each epoch the codes of ``_codes_from_networks`` are
+        ranked for the training part and NDCG@10 is taken on the held-out part.
+        """
+        device = resolve_device(self.device)
+        seed = self._seed()
+        callbacks = []
+        if self.early_stopping:
+            X, early_stopping = self._early_stopping(X, seed)
+            callbacks.append(early_stopping)
+        callbacks.append(ProgressPrinter(self.verbose))
+        trainer = Trainer(self._sampler_class(self.batch_size),
+                          learning_rate=self.learning_rate, max_epochs=self.max_epochs,
+                          alpha=self._alpha, device=device, with_rows=self._batch_with_rows,
+                          callbacks=callbacks, name=type(self).__name__)
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            networks = self._build_networks(X).to(device)
+            return trainer.train(networks, self._batch_loss, X, seed)
+
+    def _early_stopping(self, X, seed):
+        """The training part of ``X`` and the callback scoring the held-out part."""
+        from ..metrics import ndcg_at_k
+        from ..model_selection import train_test_split_interactions
+        from ..ranking import hamming_topk
+
+        train, validation = train_test_split_interactions(
+            X, self.validation_fraction, per_user=True, random_state=seed
+        )
+        train = train.astype(np.float32)
+        relevant = validation > self._relevance_threshold()
+
+        def evaluate(networks, alpha):
+            users, items = self._codes_from_networks(networks, alpha, train)
+            ranked = hamming_topk(users, items, 10, exclude=train)
+            return ndcg_at_k(relevant, ranked, 10) if relevant.nnz else 0.0
+
+        return train, EarlyStopping(evaluate, self.n_iter_no_change)
+
+    def _training_attributes(self, state: TrainingState) -> dict:
+        """The fitted attributes every torch model has."""
+        return {
+            "alpha_": state.alpha,
+            "n_epochs_": state.epoch + 1,
+            "loss_curve_": state.loss_curve,
+            "validation_scores_": state.history.get("validation NDCG", []),
+        }

@@ -1,0 +1,95 @@
+"""The training loop: epochs of optimizer steps, with a NaN guard and callbacks."""
+
+from __future__ import annotations
+
+import torch
+
+from .batches import make_batch
+from .callbacks import TrainingState
+from .samplers import Sampler
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Train networks on a loss over batches of an interaction matrix.
+
+    Parameters
+    ----------
+    sampler : Sampler
+        Which users and items each step takes.
+    learning_rate : float
+        Adam's learning rate.
+    max_epochs : int
+    alpha : callable
+        ``alpha(epoch) -> float``: the scaled tanh's alpha of an epoch.
+    device : torch.device
+    with_rows : bool
+        Whether batches carry the users' rows and items' columns (encoders)
+        or only the block (factor tables).
+    callbacks : list of Callback, default=()
+        Called in order after every epoch.
+    name : str, default="model"
+        The model's name, for messages.
+    """
+
+    def __init__(self, sampler: Sampler, *, learning_rate: float, max_epochs: int, alpha,
+                 device, with_rows: bool, callbacks=(), name: str = "model"):
+        self.sampler = sampler
+        self.learning_rate = learning_rate
+        self.max_epochs = max_epochs
+        self.alpha = alpha
+        self.device = device
+        self.with_rows = with_rows
+        self.callbacks = list(callbacks)
+        self.name = name
+
+    def train(self, networks: torch.nn.Module, loss_fn, X, seed: int) -> TrainingState:
+        """Train ``networks`` (already on the device) to minimise ``loss_fn(networks, batch)``.
+
+        Returns the final :class:`TrainingState`; the networks are moved to
+        the CPU in eval mode, without the last step's gradients.
+        """
+        optimizer = torch.optim.Adam(networks.parameters(), lr=self.learning_rate)
+        generator = torch.Generator().manual_seed(seed)
+        X_cols = X.T.tocsr()
+        n_steps = self.sampler.n_steps(X)
+        state = TrainingState(self.name, networks, optimizer, self.max_epochs)
+        for callback in self.callbacks:
+            callback.on_train_begin(state)
+        for epoch in range(self.max_epochs):
+            state.epoch, state.alpha, state.logs = epoch, self.alpha(epoch), {}
+            networks.train()
+            total = 0.0
+            for step, (users, items) in enumerate(self.sampler.epoch(X, generator)):
+                batch = make_batch(X, X_cols, users, items, state.alpha, self.device,
+                                   self.with_rows)
+                loss = loss_fn(networks, batch)
+                self._check_finite(loss, epoch, step)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += float(loss.detach())
+            state.loss_curve.append(total / n_steps)
+            for callback in self.callbacks:
+                callback.on_epoch_end(state)
+            for key, value in state.logs.items():
+                state.history.setdefault(key, []).append(value)
+            if state.stop:
+                break
+        for callback in self.callbacks:
+            callback.on_train_end(state)
+        state.alpha = self.alpha(state.epoch)
+        # The last step's gradients would otherwise live on in the fitted model.
+        networks.zero_grad(set_to_none=True)
+        state.optimizer = None
+        state.networks = networks.to("cpu").eval()
+        return state
+
+    def _check_finite(self, loss, epoch, step):
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"{self.name}: the training loss became {loss.item()} at epoch {epoch + 1}, "
+                f"step {step + 1}. Lower learning_rate (now {self.learning_rate}) or the "
+                "loss weights, or scale the input ratings to a smaller range."
+            )
