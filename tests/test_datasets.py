@@ -1,3 +1,5 @@
+"""Dataset loaders (datasets.py) reading the data home."""
+
 import numpy as np
 import pytest
 

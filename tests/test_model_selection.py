@@ -1,11 +1,11 @@
+"""Splits of interaction matrices (model_selection.py) and the CV protocols they serve."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import planted_interactions
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_hashrec import CCSR
-from sklearn_hashrec.metrics import make_ndcg_scorer, make_recall_scorer
+from sklearn_hashrec.metrics import make_ndcg_scorer, make_recall_scorer, ndcg_at_k
 from sklearn_hashrec.model_selection import train_test_split_interactions
 
 
@@ -36,28 +36,22 @@ def test_split_bad_test_size(test_size):
         train_test_split_interactions(np.eye(3), test_size)
 
 
-FAST = dict(n_bits=8, hidden_layer_sizes=(16,), max_epochs=5, batch_size=64,
-            learning_rate=1e-2, random_state=0)
-
-
-def test_user_fold_cv_with_fold_in():
-    X = planted_interactions()[0]
-    search = GridSearchCV(CCSR(**FAST), {"n_bits": [4, 8]}, cv=5,
+def test_user_fold_cv_with_fold_in(planted, quick_model):
+    X = planted[0]
+    search = GridSearchCV(quick_model("CCSR"), {"n_bits": [4, 8]}, cv=5,
                           scoring={"ndcg": make_ndcg_scorer(5), "recall": make_recall_scorer(5)},
                           refit="ndcg").fit(X)
     assert np.isfinite(search.cv_results_["mean_test_ndcg"]).all()
 
 
-def test_same_users_protocol_matches_direct_evaluation():
-    X = planted_interactions()[0]
+def test_same_users_protocol_matches_direct_evaluation(planted, quick_model):
+    X = planted[0]
     train, test = train_test_split_interactions(X, 0.2, random_state=0)
     all_rows = np.arange(X.shape[0])
     scorer = make_ndcg_scorer(5)
-    search = GridSearchCV(CCSR(**FAST), {"dropout": [0.0, 0.3]}, scoring=scorer,
+    search = GridSearchCV(quick_model("CCSR"), {"dropout": [0.0, 0.3]}, scoring=scorer,
                           cv=[(all_rows, all_rows)]).fit(train, test)
     # The fold's score is the held-out NDCG of a model fit on the training part.
-    model = CCSR(**{**FAST, "dropout": 0.0}).fit(train)
-    from sklearn_hashrec.metrics import ndcg_at_k
-
+    model = quick_model("CCSR", dropout=0.0).fit(train)
     direct = ndcg_at_k(test, model.recommend(all_rows, k=5), 5)
     assert search.cv_results_["split0_test_score"][0] == pytest.approx(direct)

@@ -36,10 +36,8 @@ class BinaryMF(FactorizationModel):
     and the unobserved entries, as ratings of 0, with ``unobserved_weight``
     (0.1). Why: the evaluation ranks every item the user has not seen, so the
     model must learn which items a user does not choose, and a model fit to
-    observed ratings alone cannot tell them apart. On MovieLens-1M (40 bits,
-    the core protocol) the observed-only loss (``unobserved_weight=0``, classic
-    SGD factorisation) gave NDCG@10 0.025, weight 0.1 gave 0.128 and weight 1
-    gave 0.085 (``benchmarks/models_table.py``). The penalty is the paper's,
+    observed ratings alone cannot tell them apart (docs/models.md gives the
+    measured effect of the weight). The penalty is the paper's,
     on the whole factor tables. ``unobserved_weight > 0`` treats missing
     entries as ratings of 0 with that weight (PureSVD-like, better for ranking
     on implicit data). Codes are the sign of the factors (the tanh variants

@@ -1,3 +1,5 @@
+"""Plain ranking metrics (metrics/_ranking.py): NDCG@k and Recall@k of ranked lists."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -70,57 +72,3 @@ def test_bad_inputs(metric):
         metric(y_true, np.full((3, 2), 7), 2)
 
 
-@pytest.mark.parametrize("n_bits", [3, 5])
-@pytest.mark.parametrize("gain", ["binary", "graded"])
-def test_tie_aware_ndcg_matches_sklearn_on_random_ties(n_bits, gain):
-    from sklearn_hashrec.metrics import tie_aware_ndcg_at_k
-
-    rng = np.random.default_rng(n_bits)
-    users = np.where(rng.random((30, n_bits)) < 0.5, 1, -1)
-    items = np.where(rng.random((40, n_bits)) < 0.5, 1, -1)
-    relevance = (rng.random((30, 40)) < 0.2) * rng.integers(1, 6, (30, 40))
-    if gain == "binary":
-        relevance = (relevance > 0).astype(float)
-    keep = relevance.sum(axis=1) > 0
-    scores = users @ items.T  # -2 x distance + n_bits: ties exactly where distances tie
-    expected = ndcg_score(relevance[keep], scores[keep], k=7, ignore_ties=False)
-    got = tie_aware_ndcg_at_k(sp.csr_matrix(relevance), users, items, 7, gain=gain)
-    assert got == pytest.approx(expected)
-
-
-def test_tie_aware_recall_by_enumeration():
-    from itertools import permutations
-
-    from sklearn_hashrec.metrics import tie_aware_recall_at_k
-
-    users = np.array([[1, 1]])
-    items = np.array([[1, 1], [1, -1], [-1, 1], [-1, 1], [-1, -1]])
-    y_true = sp.csr_matrix(np.array([[0, 0, 1, 0, 1]]))
-    exclude = sp.csr_matrix(np.array([[1, 0, 0, 0, 0]]))
-    # Items 1, 2, 3 tie at distance 1; k = 2 takes two of them at random.
-    outcomes = [int(2 in order[:2]) for order in permutations([1, 2, 3])]
-    expected = np.mean(outcomes) / 2
-    got = tie_aware_recall_at_k(y_true, users, items, 2, exclude=exclude)
-    assert got == pytest.approx(expected)
-
-
-def test_k_is_checked_the_same_way_everywhere():
-    """A non-integer k is a TypeError and k < 1 a ValueError, for every metric and scorer."""
-    from sklearn_hashrec.metrics import (
-        make_ndcg_scorer,
-        make_recall_scorer,
-        tie_aware_ndcg_at_k,
-        tie_aware_recall_at_k,
-    )
-
-    codes = np.array([[1, -1], [-1, 1]])
-    y_true = sp.csr_matrix(np.eye(2))
-    for call in [lambda k: tie_aware_ndcg_at_k(y_true, codes, codes, k),
-                 lambda k: tie_aware_recall_at_k(y_true, codes, codes, k),
-                 make_ndcg_scorer, make_recall_scorer]:
-        with pytest.raises(TypeError, match="integer"):
-            call(2.5)
-        with pytest.raises(TypeError, match="integer"):
-            call(True)
-        with pytest.raises(ValueError, match=">= 1"):
-            call(0)

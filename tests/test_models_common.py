@@ -1,0 +1,63 @@
+"""What every learned model of the paper does behind the same API."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_hashrec import RandomRecommender
+from sklearn_hashrec.metrics import make_ndcg_scorer, make_recall_scorer, ndcg_at_k
+from sklearn_hashrec.model_selection import train_test_split_interactions
+
+
+@pytest.fixture(scope="module")
+def split(make_planted):
+    X = make_planted(n_users=150, n_items=100, seed=3)[0]
+    return train_test_split_interactions(X, 0.25, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def random_ndcg(split):
+    train, test = split
+    ranked = RandomRecommender(random_state=0).fit(train).recommend(range(train.shape[0]), 5)
+    return ndcg_at_k(test, ranked, 5)
+
+
+def test_learns_planted_structure_and_beats_random(trained_name, learning_model, split,
+                                                   random_ndcg):
+    train, test = split
+    model = learning_model(trained_name).fit(train)
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    ranked = model.recommend(np.arange(train.shape[0]), k=5)
+    assert ndcg_at_k(test, ranked, 5) > random_ndcg + 0.1
+
+
+@pytest.mark.parametrize("binarize, dtype", [("sign", np.int8), ("sign_tanh", np.int8),
+                                             ("tanh", np.float32), (None, np.float32)])
+def test_binarize_output_types(trained_name, quick_model, binarize, dtype, split):
+    train, _ = split
+    model = quick_model(trained_name, binarize=binarize).fit(train)
+    for codes in (model.user_codes_, model.item_codes_, model.transform(train[:5]),
+                  model.transform_items(train.T[:5])):
+        assert codes.dtype == dtype
+        if dtype == np.int8:
+            assert set(np.unique(codes)) <= {-1, 1}
+        if binarize == "tanh":
+            assert np.abs(codes).max() <= 1
+
+
+def test_djsrh_sqrt_schedule_is_default(quick_model, split):
+    model = quick_model("DJSRH", max_epochs=4).fit(split[0])
+    assert model.alpha_ == pytest.approx(2.0)  # sqrt(3 + 1)
+    assert quick_model("CCSR", max_epochs=3).fit(split[0]).alpha_ == pytest.approx(1.1 ** 2)
+
+
+GRIDS = {"Random": {"random_state": [0, 1]}, "Popularity": [{}]}
+
+
+def test_grid_search_runs(model_name, quick_model, split):
+    train, _ = split
+    scoring = {"ndcg": make_ndcg_scorer(5), "recall": make_recall_scorer(5)}
+    search = GridSearchCV(quick_model(model_name), GRIDS.get(model_name, {"n_bits": [8, 16]}),
+                          scoring=scoring, refit="ndcg", cv=3).fit(train)
+    assert np.isfinite(search.cv_results_["mean_test_ndcg"]).all()
+    assert search.best_estimator_.recommend([0], k=3).shape == (1, 3)
