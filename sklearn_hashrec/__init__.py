@@ -9,11 +9,13 @@ from .models import (
     AECF,
     CCSR,
     DJSRH,
+    EASE,
     BinaryMF,
     CFCodeReg,
     PopularityRecommender,
     RandomRecommender,
+    RerankRecommender,
 )
 
-__all__ = ["AECF", "CCSR", "DJSRH", "BinaryMF", "CFCodeReg", "PopularityRecommender",
-           "RandomRecommender", "__version__"]
+__all__ = ["AECF", "CCSR", "DJSRH", "EASE", "BinaryMF", "CFCodeReg", "PopularityRecommender",
+           "RandomRecommender", "RerankRecommender", "__version__"]

@@ -41,7 +41,10 @@ class BaseRecommender(BaseEstimator):
     * ``_rank(query, k, exclude, return_distance, items=None)``: the top-k
       among all items, or among the item indices ``items`` (then ``exclude``
       has one column per entry of ``items`` and the result holds positions
-      in ``items``).
+      in ``items``);
+    * ``_pair_distances(query, rows, items)``: the distance of query row
+      ``rows[p]`` to item ``items[p]`` for each pair ``p``, the same quantity
+      ``_rank`` orders by (per-user ``candidates`` score only their pairs).
     """
 
     _parameter_constraints: dict = {}
@@ -233,13 +236,18 @@ class BaseRecommender(BaseEstimator):
         return self._rank_with_options(self._history_query(X), X.shape[0], k, seen, exclude,
                                        candidates, return_distance)
 
+    def _exclusions(self, n_queries, seen, exclude):
+        """The seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
+        n_items = self.seen_.shape[1]
+        exclusions = [m for m in (seen, _check_item_mask(exclude, n_queries, n_items, "exclude"))
+                      if m is not None]
+        return _union(exclusions, (n_queries, n_items))
+
     def _rank_with_options(self, query, n_queries, k, seen, exclude, candidates,
                            return_distance):
         """``_rank`` with the union of exclusions, restricted to the candidates."""
         n_items = self.seen_.shape[1]
-        exclusions = [m for m in (seen, _check_item_mask(exclude, n_queries, n_items, "exclude"))
-                      if m is not None]
-        excluded = _union(exclusions, (n_queries, n_items))
+        excluded = self._exclusions(n_queries, seen, exclude)
         if candidates is None:
             return self._rank(query, k, excluded, return_distance)
         if sp.issparse(candidates) or np.ndim(candidates) == 2:
@@ -262,20 +270,25 @@ class BaseRecommender(BaseEstimator):
 
     def _rank_per_user_candidates(self, query, n_queries, k, excluded, allowed,
                                   return_distance):
-        # Everything outside a user's candidates is excluded. The complement is
-        # dense per row, so users go in chunks of about 2**24 (user, item) cells.
-        n_items = self.seen_.shape[1]
-        chunk = max(1, 2**24 // max(n_items, 1))
-        parts = []
-        for start in range(0, n_queries, chunk):
-            stop = min(start + chunk, n_queries)
-            outside = sp.csr_matrix(~allowed[start:stop].toarray().astype(bool))
-            if excluded is not None:
-                outside = _union([outside, excluded[start:stop]], outside.shape)
-            parts.append(self._rank(query[start:stop], k, outside, return_distance))
-        if return_distance:
-            return (np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts]))
-        return np.vstack(parts)
+        # Only the (user, candidate) pairs are scored, then sorted within each
+        # user by (distance, item): the tie rule of the full ranking.
+        allowed = _structure(allowed)
+        if excluded is not None:
+            allowed = allowed - allowed.multiply(_structure(excluded))
+            allowed.eliminate_zeros()
+        rows = np.repeat(np.arange(n_queries), np.diff(allowed.indptr))
+        items = allowed.indices.astype(np.int64)
+        dist = np.asarray(self._pair_distances(query, rows, items), dtype=np.float64)
+        order = np.lexsort((items, dist, rows))
+        rank = np.arange(len(order)) - allowed.indptr[rows[order]]
+        keep = order[rank < k]
+        width = min(k, self.seen_.shape[1])
+        out_items = np.full((n_queries, width), -1, dtype=np.int64)
+        out_dist = np.full((n_queries, width), np.inf)
+        slots = (rows[keep], (np.arange(len(order)) - allowed.indptr[rows[order]])[rank < k])
+        out_items[slots] = items[keep]
+        out_dist[slots] = dist[keep]
+        return (out_dist, out_items) if return_distance else out_items
 
     def _check_users(self, users) -> np.ndarray:
         n_users = self.seen_.shape[0]
@@ -380,6 +393,21 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         item_codes = self.item_codes_ if items is None else self.item_codes_[items]
         return hamming_topk(query_codes, item_codes, k, exclude=exclude,
                             return_distance=return_distance)
+
+    def _pair_distances(self, query_codes, rows, items):
+        out = np.empty(len(rows), dtype=np.float64)
+        n_bits = self.item_codes_.shape[1]
+        binary = query_codes.dtype == np.int8 and self.item_codes_.dtype == np.int8
+        chunk = max(1, 2**22 // n_bits)  # pairs per step: bounded memory
+        for start in range(0, len(rows), chunk):
+            q = query_codes[rows[start:start + chunk]]
+            i = self.item_codes_[items[start:start + chunk]]
+            if binary:
+                out[start:start + chunk] = (q != i).sum(axis=1)
+            else:
+                dot = np.einsum("ij,ij->i", q.astype(np.float64), i.astype(np.float64))
+                out[start:start + chunk] = 0.5 * (n_bits - dot)
+        return out
 
     # ------------------------------------------------------------ encoding
     def transform(self, X):
@@ -529,6 +557,13 @@ def _check_candidate_items(candidates, n_items: int) -> np.ndarray:
     return np.unique(items).astype(np.int64)
 
 
+def _structure(mask) -> sp.csr_matrix:
+    """1 at every stored entry of ``mask`` (int8 CSR), whatever its value."""
+    ones = sp.csr_matrix(mask, copy=True)
+    ones.data = np.ones_like(ones.data, dtype=np.int8)
+    return ones
+
+
 def _union(masks, shape):
     """Structural union of sparse masks (every stored entry counts, whatever its value)."""
     if not masks:
@@ -537,7 +572,5 @@ def _union(masks, shape):
         return masks[0]
     total = sp.csr_matrix(shape, dtype=np.int8)
     for mask in masks:
-        ones = sp.csr_matrix(mask, copy=True)
-        ones.data = np.ones_like(ones.data, dtype=np.int8)
-        total = total + ones
+        total = total + _structure(mask)
     return total

@@ -17,10 +17,12 @@ from sklearn_hashrec import (
     AECF,
     CCSR,
     DJSRH,
+    EASE,
     BinaryMF,
     CFCodeReg,
     PopularityRecommender,
     RandomRecommender,
+    RerankRecommender,
 )
 from sklearn_hashrec.datasets import DATA_HOME_ENV, DatasetNotFoundError, load_movielens
 
@@ -41,6 +43,12 @@ QUICK = {
                                            "random_state": 0, **kw}),
     "Random": lambda **kw: RandomRecommender(**{"random_state": 0, **kw}),
     "Popularity": lambda **kw: PopularityRecommender(**kw),
+    "EASE": lambda **kw: EASE(**{"l2_reg": 10.0, **kw}),
+    # Candidates cover the small test catalogues (30-80 items): the API tests compare
+    # against one full ranking; tests/test_models_rerank.py tests real shortlists.
+    "Rerank": lambda **kw: RerankRecommender(**{
+        "candidates": QUICK["CCSR"](), "reranker": EASE(l2_reg=10.0), "n_candidates": 100,
+        **kw}),
 }
 # Settings under which each learned model recovers planted groups (tests of quality).
 LEARNING = {

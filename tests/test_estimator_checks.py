@@ -6,10 +6,12 @@ from sklearn_hashrec import (
     AECF,
     CCSR,
     DJSRH,
+    EASE,
     BinaryMF,
     CFCodeReg,
     PopularityRecommender,
     RandomRecommender,
+    RerankRecommender,
 )
 from sklearn_hashrec.preprocessing import BinarizeInteractions
 
@@ -27,6 +29,8 @@ ESTIMATORS = [
     CFCodeReg(rotation=True, **FAST),
     RandomRecommender(random_state=0),
     PopularityRecommender(),
+    EASE(l2_reg=1.0),
+    RerankRecommender(CCSR(**FAST_CCSR), EASE(l2_reg=1.0), n_candidates=5),
     BinarizeInteractions(),
 ]
 
@@ -43,7 +47,7 @@ _RECOMMENDER_FAILURES = {
 EXPECTED_FAILURES = {
     name: _RECOMMENDER_FAILURES
     for name in ["CCSR", "AECF", "DJSRH", "BinaryMF", "CFCodeReg", "RandomRecommender",
-                 "PopularityRecommender"]
+                 "PopularityRecommender", "EASE", "RerankRecommender"]
 }
 
 

@@ -51,7 +51,8 @@ def test_djsrh_sqrt_schedule_is_default(quick_model, split):
     assert quick_model("CCSR", max_epochs=3).fit(split[0]).alpha_ == pytest.approx(1.1 ** 2)
 
 
-GRIDS = {"Random": {"random_state": [0, 1]}, "Popularity": [{}]}
+GRIDS = {"Random": {"random_state": [0, 1]}, "Popularity": [{}], "EASE": {"l2_reg": [1.0, 10.0]},
+         "Rerank": {"n_candidates": [5, 10], "candidates__n_bits": [4, 8]}}
 
 
 def test_grid_search_runs(model_name, quick_model, split):

@@ -14,7 +14,7 @@ from sklearn_hashrec import PopularityRecommender
 
 VARIANTS = [("CCSR", {}), ("CCSR", {"binarize": "tanh"}), ("AECF", {}), ("DJSRH", {}),
             ("BinaryMF", {}), ("CFCodeReg", {"rotation": True}), ("Random", {}),
-            ("Popularity", {})]
+            ("Popularity", {}), ("EASE", {})]
 IDS = [f"{name}-{'-'.join(map(str, overrides.values()))}" for name, overrides in VARIANTS]
 
 

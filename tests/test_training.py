@@ -253,3 +253,55 @@ def test_sparse_fit_never_densifies_the_whole_matrix(monkeypatch):
     CCSR(n_bits=8, hidden_layer_sizes=(16,), max_epochs=1, batch_size=64, random_state=0).fit(X)
     # Training densifies batch rows (64 x 3000 at most); encoding at most 2**22 entries.
     assert max(largest) <= 2**22 < 3000 * 2000
+
+
+def test_teacher_weights_follow_the_teachers_ranking(small_X):
+    from sklearn_hashrec import PopularityRecommender
+    from sklearn_hashrec.training import fitted_teacher, teacher_ranking_weights
+
+    teacher = PopularityRecommender()
+    fitted = fitted_teacher(teacher, small_X)
+    assert fitted is not teacher and not hasattr(teacher, "seen_")  # a fitted clone
+    weights = teacher_ranking_weights(fitted, 50, 4).toarray()
+    counts = (small_X.toarray() != 0).sum(axis=0)
+    order = np.lexsort((np.arange(30), -counts))
+    for user in range(50):
+        top = [i for i in order if small_X[user, i] == 0][:4]
+        np.testing.assert_allclose(weights[user, top], 1 / np.log2(np.arange(4) + 2))
+        assert np.count_nonzero(weights[user]) == 4
+    with pytest.raises(ValueError, match="same data"):
+        fitted_teacher(fitted, small_X[:20])
+
+
+def test_distillation_loss_by_hand():
+    from sklearn_hashrec.training import distillation_loss
+
+    logits = torch.tensor([[0.0, 2.0], [-1.0, 3.0]])
+    weights = torch.tensor([[1.0, 0.0], [0.5, 0.0]])
+    expected = (1.0 * np.log(2.0) + 0.5 * np.log1p(np.exp(1.0))) / 1.5
+    assert float(distillation_loss(logits, weights)) == pytest.approx(expected)
+    assert float(distillation_loss(logits, torch.zeros(2, 2))) == 0.0
+
+
+def test_a_teacher_reaches_the_loss_and_stays_untouched(small_X, quick_model):
+    from sklearn_hashrec import EASE
+
+    teacher = EASE(l2_reg=5.0)
+    seen = []
+    original = CCSR._batch_loss
+
+    def spy(self, networks, batch):
+        seen.append(set(batch.targets))
+        return original(self, networks, batch)
+
+    CCSR._batch_loss = spy
+    try:
+        taught = quick_model("CCSR", teacher=teacher).fit(small_X)
+    finally:
+        CCSR._batch_loss = original
+    assert seen and all(keys == {"teacher"} for keys in seen)
+    assert not hasattr(teacher, "item_weights_")
+    plain = quick_model("CCSR").fit(small_X)
+    assert taught.loss_curve_ != plain.loss_curve_
+    again = quick_model("CCSR", teacher=EASE(l2_reg=5.0).fit(small_X)).fit(small_X)
+    np.testing.assert_array_equal(again.item_codes_, taught.item_codes_)

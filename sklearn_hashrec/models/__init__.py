@@ -4,7 +4,9 @@ from .aecf import AECF
 from .baselines import PopularityRecommender, RandomRecommender
 from .ccsr import CCSR
 from .djsrh import DJSRH
+from .ease import EASE
 from .mf import BinaryMF, CFCodeReg
+from .rerank import RerankRecommender
 
-__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "PopularityRecommender",
-           "RandomRecommender"]
+__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "EASE", "PopularityRecommender",
+           "RandomRecommender", "RerankRecommender"]

@@ -73,19 +73,24 @@ class RandomRecommender(BaseRecommender):
     def _history_query(self, X):
         return self.seen_.shape[0] + np.arange(X.shape[0])
 
-    def _rank(self, query, k, exclude, return_distance, items=None):
+    def _keys(self, users, items):
+        """A uniform key in [0, 1) per (user, item): the "distance" of the random order."""
         n_items = self.seen_.shape[1]
         key_base = _splitmix64(np.array([self.seed_], dtype=np.uint64))[0]
-        items = np.arange(n_items) if items is None else items
-        item_keys = items.astype(np.uint64)
+        pairs = users.astype(np.uint64) * np.uint64(n_items) + items.astype(np.uint64)
+        return _splitmix64(pairs ^ key_base).astype(np.float64) / 2.0**64
+
+    def _rank(self, query, k, exclude, return_distance, items=None):
+        items = np.arange(self.seen_.shape[1]) if items is None else items
 
         def distances(start, stop):
-            rows = query[start:stop].astype(np.uint64)[:, None] * np.uint64(n_items) + item_keys
-            # A uniform key in [0, 1) per (user, item): the "distance" of the random order.
-            return _splitmix64(rows ^ key_base).astype(np.float64) / 2.0**64
+            return self._keys(query[start:stop, None], items[None, :])
 
         ranked, dist = topk_dense(distances, len(query), len(items), min(k, len(items)), exclude)
         return (dist, ranked) if return_distance else ranked
+
+    def _pair_distances(self, query, rows, items):
+        return self._keys(query[rows], items)
 
 
 class PopularityRecommender(BaseRecommender):
@@ -138,3 +143,6 @@ class PopularityRecommender(BaseRecommender):
         ranked, dist = topk_dense(distances, len(query), n_items, min(k, n_items), exclude)
         # As a distance: how many fewer users than the most popular item (0 for it).
         return (dist + self.item_popularity_.max(), ranked) if return_distance else ranked
+
+    def _pair_distances(self, query, rows, items):
+        return (self.item_popularity_.max() - self.item_popularity_[items]).astype(np.float64)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
 from ..binarization import relax
-from ..training import TorchHashRecommender
+from ..training import (
+    TorchHashRecommender,
+    distillation_loss,
+    fitted_teacher,
+    teacher_ranking_weights,
+)
 from ._networks import (
     EncoderPairModel,
     autoencoder_pair,
@@ -95,6 +100,16 @@ class CCSR(EncoderPairModel):
         What the autoencoders see. ``"ratings"`` is the paper's ``X = R``,
         divided by the largest absolute value of the training matrix so that
         it lies in [-1, 1]; ``"binary"`` feeds 1 for every stored interaction.
+    teacher : recommender or None, default=None
+        Ranking distillation (not in the paper): a recommender of the package,
+        e.g. :class:`~sklearn_hashrec.EASE`, fitted on the same matrix (an
+        unfitted one is fitted on it first). Its top ``distill_items`` unseen
+        items per user are pulled up in ``L_sim``'s logits, weighted by rank
+        (see :mod:`sklearn_hashrec.training.distillation`).
+    distill_weight : float, default=1.0
+        Weight of the distillation term.
+    distill_items : int, default=50
+        How many of the teacher's top items per user are taught.
     learning_rate : float, default=1e-3
         Adam's learning rate.
     max_epochs : int, default=30
@@ -183,6 +198,9 @@ class CCSR(EncoderPairModel):
         "pos_weight": [Interval(Real, 0, None, closed="neither")],
         "logit_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "input": [StrOptions({"binary", "ratings"})],
+        "teacher": [HasMethods(["fit", "recommend"]), None],
+        "distill_weight": [Interval(Real, 0, None, closed="left")],
+        "distill_items": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -199,6 +217,9 @@ class CCSR(EncoderPairModel):
         pos_weight: float = 8.0,
         logit_scale="auto",
         input: str = "binary",
+        teacher=None,
+        distill_weight: float = 1.0,
+        distill_items: int = 50,
         learning_rate: float = 1e-3,
         max_epochs: int = 30,
         batch_size: int = 512,
@@ -227,6 +248,9 @@ class CCSR(EncoderPairModel):
         self.pos_weight = pos_weight
         self.logit_scale = logit_scale
         self.input = input
+        self.teacher = teacher
+        self.distill_weight = distill_weight
+        self.distill_items = distill_items
 
     def _relevance_threshold(self) -> float:
         return float(self.relevance_threshold)
@@ -252,4 +276,14 @@ class CCSR(EncoderPairModel):
         loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
         loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
         loss_balance = h_users.mean(0).pow(2).sum() + h_items.mean(0).pow(2).sum()
-        return loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
+        loss = loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
+        if "teacher" in batch.targets:
+            loss = loss + self.distill_weight * distillation_loss(logits,
+                                                                  batch.targets["teacher"])
+        return loss
+
+    def _training_targets(self, X):
+        if self.teacher is None:
+            return {}
+        teacher = fitted_teacher(self.teacher, X)
+        return {"teacher": teacher_ranking_weights(teacher, X.shape[0], self.distill_items)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +31,9 @@ class Batch:
         The training matrix restricted to the block (0 where unobserved).
     alpha : float
         Current scale of the scaled tanh.
+    targets : dict of str to Tensor
+        Other users x items matrices of the model restricted to the block
+        (e.g. a teacher's ranking for distillation), by name.
     """
 
     users: torch.Tensor
@@ -39,11 +42,15 @@ class Batch:
     item_cols: torch.Tensor | None
     block: torch.Tensor
     alpha: float
+    targets: dict = field(default_factory=dict)
 
 
 def make_batch(X: sp.csr_matrix, X_cols: sp.csr_matrix, users: np.ndarray, items: np.ndarray,
-               alpha: float, device, with_rows: bool) -> Batch:
-    """The :class:`Batch` of ``users`` x ``items``; the full rows and columns only if asked."""
+               alpha: float, device, with_rows: bool, targets=None) -> Batch:
+    """The :class:`Batch` of ``users`` x ``items``; the full rows and columns only if asked.
+
+    ``targets`` are more users x items CSR matrices, sliced to the block too.
+    """
     rows = X[users]
     block = rows[:, items].toarray()
     user_rows = item_cols = None
@@ -57,6 +64,8 @@ def make_batch(X: sp.csr_matrix, X_cols: sp.csr_matrix, users: np.ndarray, items
         item_cols=item_cols,
         block=torch.from_numpy(block).to(device),
         alpha=alpha,
+        targets={name: torch.from_numpy(matrix[users][:, items].toarray()).to(device)
+                 for name, matrix in (targets or {}).items()},
     )
 
 

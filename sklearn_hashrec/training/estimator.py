@@ -121,10 +121,15 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
                           alpha=self._alpha, device=device, with_rows=self._batch_with_rows,
                           callbacks=callbacks, name=type(self).__name__)
         fork_devices = [device] if device.type == "cuda" else []
+        targets = self._training_targets(X)
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             networks = self._build_networks(X).to(device)
-            return trainer.train(networks, self._batch_loss, X, seed)
+            return trainer.train(networks, self._batch_loss, X, seed, targets)
+
+    def _training_targets(self, X) -> dict:
+        """More users x items matrices the loss reads per block (``batch.targets``)."""
+        return {}
 
     def _early_stopping(self, X, seed):
         """The training part of ``X`` and the callback scoring the held-out part."""

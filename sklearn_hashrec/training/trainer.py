@@ -44,11 +44,14 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.name = name
 
-    def train(self, networks: torch.nn.Module, loss_fn, X, seed: int) -> TrainingState:
+    def train(self, networks: torch.nn.Module, loss_fn, X, seed: int,
+              targets=None) -> TrainingState:
         """Train ``networks`` (already on the device) to minimise ``loss_fn(networks, batch)``.
 
-        Returns the final :class:`TrainingState`; the networks are moved to
-        the CPU in eval mode, without the last step's gradients.
+        ``targets`` (a dict of users x items CSR matrices) reach each batch
+        restricted to its block, as ``batch.targets``. Returns the final
+        :class:`TrainingState`; the networks are moved to the CPU in eval
+        mode, without the last step's gradients.
         """
         optimizer = torch.optim.Adam(networks.parameters(), lr=self.learning_rate)
         generator = torch.Generator().manual_seed(seed)
@@ -63,7 +66,7 @@ class Trainer:
             total = 0.0
             for step, (users, items) in enumerate(self.sampler.epoch(X, generator)):
                 batch = make_batch(X, X_cols, users, items, state.alpha, self.device,
-                                   self.with_rows)
+                                   self.with_rows, targets)
                 loss = loss_fn(networks, batch)
                 self._check_finite(loss, epoch, step)
                 optimizer.zero_grad(set_to_none=True)
