@@ -26,7 +26,7 @@ from sklearn_hashrec.model_selection import train_test_split_interactions
 
 def test_every_variant_name_parses_back():
     names = all_variant_names()
-    assert len(names) == 2 + 5 * 4 and len(set(names)) == len(names)
+    assert len(names) == 3 + 5 * 4 and len(set(names)) == len(names)  # Random, Top, EASE
     for name in names:
         assert variant_name(*parse_variant(name)) == name
 
@@ -197,3 +197,19 @@ def test_protocol_is_a_value_object():
     assert base.relevance_threshold == 0.0 and changed.relevance_threshold == 3.0
     assert changed == Protocol(relevance_threshold=3.0)
     assert sp.issparse(Protocol().split(np.eye(5, 4), seed=0)[0])
+
+
+def test_a_published_split_is_used_whatever_the_seed(data_home):
+    from sklearn_hashrec.datasets import DatasetNotFoundError
+    from sklearn_hashrec.experiments import load_dataset
+
+    try:
+        bunch, protocol = load_dataset("gowalla", data_home)
+    except DatasetNotFoundError as exc:
+        pytest.skip(f"dataset not in the data home: {exc}")
+    train, test = protocol.split(bunch.data, seed=3)
+    assert (test != bunch.test).nnz == 0
+    assert (train != (bunch.train + bunch.valid)).nnz == 0 and train.multiply(test).nnz == 0
+    assert protocol.ndcg_at == (10, 20) and protocol.relevance_threshold == 0.0
+    with pytest.raises(ValueError, match="published split"):
+        load_dataset("gowalla", data_home, min_interactions=5)

@@ -273,16 +273,6 @@ def test_teacher_weights_follow_the_teachers_ranking(small_X):
         fitted_teacher(fitted, small_X[:20])
 
 
-def test_distillation_loss_by_hand():
-    from sklearn_hashrec.training import distillation_loss
-
-    logits = torch.tensor([[0.0, 2.0], [-1.0, 3.0]])
-    weights = torch.tensor([[1.0, 0.0], [0.5, 0.0]])
-    expected = (1.0 * np.log(2.0) + 0.5 * np.log1p(np.exp(1.0))) / 1.5
-    assert float(distillation_loss(logits, weights)) == pytest.approx(expected)
-    assert float(distillation_loss(logits, torch.zeros(2, 2))) == 0.0
-
-
 def test_a_teacher_reaches_the_loss_and_stays_untouched(small_X, quick_model):
     from sklearn_hashrec import EASE
 
@@ -305,3 +295,12 @@ def test_a_teacher_reaches_the_loss_and_stays_untouched(small_X, quick_model):
     assert taught.loss_curve_ != plain.loss_curve_
     again = quick_model("CCSR", teacher=EASE(l2_reg=5.0).fit(small_X)).fit(small_X)
     np.testing.assert_array_equal(again.item_codes_, taught.item_codes_)
+
+
+def test_soft_labels_keep_positives_and_teach_the_rest():
+    from sklearn_hashrec.training import soft_labels
+
+    labels = torch.tensor([[1.0, 0.0, 0.0]])
+    weights = torch.tensor([[0.5, 1.0, 0.0]])
+    np.testing.assert_allclose(soft_labels(labels, weights, 0.6).numpy(), [[1.0, 0.6, 0.0]])
+    np.testing.assert_allclose(soft_labels(labels, weights, 3.0).numpy(), [[1.0, 1.0, 0.0]])

@@ -9,7 +9,7 @@ command line, the benchmarks and the tests all score through
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,8 +44,11 @@ class Protocol:
     recall_at : tuple of int, default=(6, 10)
         Cut-offs of Recall.
     tie_aware : bool, default=True
-        Also report tie-aware NDCG@10 and Recall@10 for binary codes (with
-        ``candidates="all"``).
+        Also report tie-aware NDCG and Recall at the largest cut-offs for
+        binary codes (with ``candidates="all"``).
+    fixed_split : tuple of (train, test) matrices or None, default=None
+        A published split (Gowalla's): :meth:`split` returns it whatever the
+        seed, and the other split fields are ignored.
 
     Examples
     --------
@@ -66,6 +69,7 @@ class Protocol:
     ndcg_at: tuple = (2, 6, 10)
     recall_at: tuple = (6, 10)
     tie_aware: bool = True
+    fixed_split: tuple | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if self.candidates not in ("all", "test"):
@@ -77,6 +81,9 @@ class Protocol:
 
     def split(self, X, seed) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """``(train, test)``: train as float32 CSR, test as float64 CSR."""
+        if self.fixed_split is not None:
+            train, test = self.fixed_split
+            return sp.csr_matrix(train, dtype=np.float32), sp.csr_matrix(test, dtype=np.float64)
         train, test = train_test_split_interactions(X, self.test_size, per_user=self.per_user,
                                                     random_state=seed)
         return train.astype(np.float32), test
@@ -98,10 +105,12 @@ class Protocol:
         codes = getattr(model, "user_codes_", None)
         if (self.tie_aware and self.candidates == "all" and codes is not None
                 and codes.dtype == np.int8):
-            scores["tie-aware NDCG@10"] = tie_aware_ndcg_at_k(
-                relevant, codes, model.item_codes_, 10, exclude=train)
-            scores["tie-aware Recall@10"] = tie_aware_recall_at_k(
-                relevant, codes, model.item_codes_, 10, exclude=train)
+            at = max(self.ndcg_at)
+            scores[f"tie-aware NDCG@{at}"] = tie_aware_ndcg_at_k(
+                relevant, codes, model.item_codes_, at, exclude=train)
+            at = max(self.recall_at)
+            scores[f"tie-aware Recall@{at}"] = tie_aware_recall_at_k(
+                relevant, codes, model.item_codes_, at, exclude=train)
         return scores
 
     def fit_and_evaluate(self, estimator, train, test) -> dict[str, float]:
@@ -129,8 +138,10 @@ DATASETS: dict[str, DatasetSpec] = {
                            Protocol(per_user=True, relevance_threshold=3.0)),
     "amazon": DatasetSpec(lambda home: datasets.load_amazon(data_home=home),
                           Protocol(per_user=False, relevance_threshold=3.0)),
+    # LightGCN's published split: fit on train + valid, score on test, at 20.
     "gowalla": DatasetSpec(lambda home: datasets.load_gowalla(data_home=home),
-                           Protocol(per_user=False, relevance_threshold=0.0)),
+                           Protocol(relevance_threshold=0.0, ndcg_at=(10, 20),
+                                    recall_at=(10, 20))),
     "citeulike": DatasetSpec(lambda home: datasets.load_citeulike(data_home=home),
                              Protocol(per_user=False, relevance_threshold=0.0)),
     "lastfm": DatasetSpec(lambda home: datasets.load_lastfm(data_home=home),
@@ -141,14 +152,21 @@ DATASETS: dict[str, DatasetSpec] = {
 def load_dataset(name: str, data_home=None, *, min_interactions: int = 0):
     """``(bunch, protocol)`` of a dataset of :data:`DATASETS`.
 
-    With ``min_interactions``, ``bunch.data`` is its k-core (users and items
+    A dataset with a published split (``bunch.test``) gets a protocol that
+    returns it: everything else (train and validation) for fitting. With
+    ``min_interactions``, ``bunch.data`` is its k-core (users and items
     with at least that many interactions), as the paper filters Amazon Books.
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(DATASETS)}.")
     spec = DATASETS[name]
     bunch = spec.loader(data_home)
+    protocol = spec.protocol
+    if "test" in bunch:  # a published split
+        protocol = protocol.with_options(fixed_split=(bunch.data - bunch.test, bunch.test))
     if min_interactions:
+        if "test" in bunch:
+            raise ValueError(f"{name} has a published split; --min-interactions would break it.")
         bunch.data, _, _ = datasets.filter_min_interactions(bunch.data, min_interactions,
                                                             min_interactions)
-    return bunch, spec.protocol
+    return bunch, protocol

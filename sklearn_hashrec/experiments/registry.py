@@ -15,6 +15,7 @@ from ..models import (
     AECF,
     CCSR,
     DJSRH,
+    EASE,
     BinaryMF,
     CFCodeReg,
     PopularityRecommender,
@@ -44,12 +45,15 @@ class ModelSpec:
         models without codes.
     aliases : tuple of str
         Other names of the family (the class name), accepted when parsing.
+    in_paper : bool
+        Whether the paper's tables have it; the others (EASE) run only when named.
     """
 
     family: str
     estimator: type
     paper_variants: tuple = ()
     aliases: tuple = field(default=())
+    in_paper: bool = True
 
     @property
     def has_codes(self) -> bool:
@@ -64,6 +68,7 @@ MODELS: dict[str, ModelSpec] = {spec.family: spec for spec in [
     ModelSpec("AECF", AECF, ("sign", "tanh", "sign_tanh", None)),
     ModelSpec("DJSRH", DJSRH, ("tanh", "sign_tanh")),
     ModelSpec("CCSR", CCSR, ("sign", "tanh", "sign_tanh", None)),
+    ModelSpec("EASE", EASE, in_paper=False),
 ]}
 _ALIASES = {alias: spec.family for spec in MODELS.values() for alias in spec.aliases}
 
@@ -123,7 +128,8 @@ def select_variants(names=None) -> list[tuple[str, object]]:
     """``(family, binarize)`` pairs for a list of families and variants, in order.
 
     A family stands for its paper variants; ``None`` or an empty list for
-    every family's paper variants. Duplicates are dropped.
+    the paper's table (every family of the paper, in its variants). Duplicates
+    are dropped.
 
     Examples
     --------
@@ -132,7 +138,7 @@ def select_variants(names=None) -> list[tuple[str, object]]:
     [('Top', None), ('DJSRH', 'tanh'), ('DJSRH', 'sign_tanh'), ('CCSR', 'sign')]
     """
     chosen = []
-    for name in names or list(MODELS):
+    for name in names or [spec.family for spec in MODELS.values() if spec.in_paper]:
         family = _ALIASES.get(name, name)
         if family in MODELS and MODELS[family].has_codes:
             picked = [(family, b) for b in MODELS[family].paper_variants]

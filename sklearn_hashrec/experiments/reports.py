@@ -38,13 +38,17 @@ def read_runs(paths) -> list[dict]:
 
     A later file's run replaces an earlier one of the same model, code length
     and seed, so a rerun or a run with more seeds (``--first-seed``) merges
-    with an earlier one.
+    with an earlier one. Names that are no variant of the registry (a
+    benchmark's "CCSR-S + EASE top-200") are kept as they are.
     """
     merged = {}
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
         with open(path, newline="") as handle:
             for row in csv.DictReader(handle):
-                row["model"] = variant_name(*parse_variant(row["model"]))
+                try:
+                    row["model"] = variant_name(*parse_variant(row["model"]))
+                except ValueError:
+                    pass
                 merged[(row["model"], int(row["n_bits"]), int(row["seed"]))] = row
     return list(merged.values())
 

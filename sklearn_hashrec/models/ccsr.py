@@ -12,8 +12,8 @@ from torch.nn import functional as F
 from ..binarization import relax
 from ..training import (
     TorchHashRecommender,
-    distillation_loss,
     fitted_teacher,
+    soft_labels,
     teacher_ranking_weights,
 )
 from ._networks import (
@@ -104,10 +104,11 @@ class CCSR(EncoderPairModel):
         Ranking distillation (not in the paper): a recommender of the package,
         e.g. :class:`~sklearn_hashrec.EASE`, fitted on the same matrix (an
         unfitted one is fitted on it first). Its top ``distill_items`` unseen
-        items per user are pulled up in ``L_sim``'s logits, weighted by rank
-        (see :mod:`sklearn_hashrec.training.distillation`).
+        items per user become soft positives of ``L_sim``, with labels
+        ``distill_weight / log2(rank + 2)`` (see
+        :mod:`sklearn_hashrec.training.distillation`).
     distill_weight : float, default=1.0
-        Weight of the distillation term.
+        Label of the teacher's first item (at most 1).
     distill_items : int, default=50
         How many of the teacher's top items per user are taught.
     learning_rate : float, default=1e-3
@@ -199,7 +200,7 @@ class CCSR(EncoderPairModel):
         "logit_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "input": [StrOptions({"binary", "ratings"})],
         "teacher": [HasMethods(["fit", "recommend"]), None],
-        "distill_weight": [Interval(Real, 0, None, closed="left")],
+        "distill_weight": [Interval(Real, 0, 1, closed="both")],
         "distill_items": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -272,15 +273,13 @@ class CCSR(EncoderPairModel):
             logits = h_users @ h_items.T
         logits = self._scale() * logits
         similar = (batch.block > self.relevance_threshold).to(logits.dtype)
+        if "teacher" in batch.targets:
+            similar = soft_labels(similar, batch.targets["teacher"], self.distill_weight)
         pos_weight = torch.tensor(float(self.pos_weight), device=logits.device)
         loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
         loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
         loss_balance = h_users.mean(0).pow(2).sum() + h_items.mean(0).pow(2).sum()
-        loss = loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
-        if "teacher" in batch.targets:
-            loss = loss + self.distill_weight * distillation_loss(logits,
-                                                                  batch.targets["teacher"])
-        return loss
+        return loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
 
     def _training_targets(self, X):
         if self.teacher is None:

@@ -11,7 +11,11 @@
 
 from .batches import Batch, make_batch, resolve_device, sparse_tensor
 from .callbacks import Callback, EarlyStopping, ProgressPrinter, TrainingState
-from .distillation import distillation_loss, fitted_teacher, teacher_ranking_weights
+from .distillation import (
+    fitted_teacher,
+    soft_labels,
+    teacher_ranking_weights,
+)
 from .estimator import TorchHashRecommender
 from .samplers import BlockSampler, PairSampler, RowSampler, Sampler, wrapped_slice
 from .trainer import Trainer
@@ -19,6 +23,6 @@ from .trainer import Trainer
 __all__ = [
     "Batch", "BlockSampler", "Callback", "EarlyStopping", "PairSampler", "ProgressPrinter",
     "RowSampler", "Sampler", "TorchHashRecommender", "Trainer", "TrainingState", "make_batch",
-    "resolve_device", "sparse_tensor", "wrapped_slice", "distillation_loss", "fitted_teacher",
-    "teacher_ranking_weights",
+    "resolve_device", "sparse_tensor", "wrapped_slice", "fitted_teacher",
+    "soft_labels", "teacher_ranking_weights",
 ]
