@@ -281,11 +281,12 @@ class BaseRecommender(BaseEstimator):
         dist = np.asarray(self._pair_distances(query, rows, items), dtype=np.float64)
         order = np.lexsort((items, dist, rows))
         rank = np.arange(len(order)) - allowed.indptr[rows[order]]
-        keep = order[rank < k]
+        within = rank < k
+        keep = order[within]
         width = min(k, self.seen_.shape[1])
         out_items = np.full((n_queries, width), -1, dtype=np.int64)
         out_dist = np.full((n_queries, width), np.inf)
-        slots = (rows[keep], (np.arange(len(order)) - allowed.indptr[rows[order]])[rank < k])
+        slots = (rows[keep], rank[within])
         out_items[slots] = items[keep]
         out_dist[slots] = dist[keep]
         return (out_dist, out_items) if return_distance else out_items
