@@ -24,6 +24,7 @@ from . import __version__, datasets
 from .experiments import (
     DATASETS,
     MODELS,
+    Protocol,
     all_variant_names,
     build_estimator,
     load_dataset,
@@ -75,8 +76,8 @@ def _load_data(args):
     """``(bunch, protocol)``: the user's file (per-user split) or a named dataset."""
     if args.data:
         bunch = datasets.load_interactions(args.data, implicit=args.implicit)
-        return bunch, DATASETS["ml-1m"].protocol.with_options(
-            relevance_threshold=getattr(args, "relevance_threshold", 0.0))
+        return bunch, Protocol(per_user=True,
+                               relevance_threshold=getattr(args, "relevance_threshold", 0.0))
     return load_dataset(args.dataset, args.data_home)
 
 

@@ -17,8 +17,8 @@ import scipy.sparse as sp
 
 from ._hamming_kernels import distances_packed, pack_sign_codes, topk_packed, topk_packed_counting
 
-__all__ = ["hamming_distances", "hamming_topk", "is_binary_codes", "pack_codes", "unpack_codes",
-           "TIE_BREAK_RULE"]
+__all__ = ["hamming_distances", "hamming_topk", "is_binary_codes", "pack_codes",
+           "ranking_to_csr", "unpack_codes", "TIE_BREAK_RULE"]
 
 TIE_BREAK_RULE = (
     "Items are ordered by increasing distance; items at the same distance are "
@@ -317,6 +317,43 @@ def _topk_continuous(query_codes, item_codes, width, exclude):
         return 0.5 * (n_bits - query_codes[start:stop].astype(np.float64) @ item_t)
 
     return topk_dense(distances, query_codes.shape[0], item_codes.shape[0], width, exclude)
+
+
+def ranking_to_csr(ranked, n_items: int, position_weights=None) -> sp.csr_matrix:
+    """A users x items CSR matrix of ranked lists (``-1`` slots left out).
+
+    Parameters
+    ----------
+    ranked : ndarray of shape (n_users, width)
+        Item indices per user, best first, as :func:`hamming_topk` returns them.
+    n_items : int
+        Number of columns.
+    position_weights : ndarray of shape (width,), default=None
+        The value stored for the item at each position; 1 (int8) if None.
+
+    Returns
+    -------
+    matrix : csr_matrix of shape (n_users, n_items)
+        Sorted indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_hashrec.ranking import ranking_to_csr
+    >>> ranking_to_csr(np.array([[2, 0], [1, -1]]), 3, np.array([1.0, 0.5])).toarray()
+    array([[0.5, 0. , 1. ],
+           [0. , 1. , 0. ]])
+    """
+    ranked = np.asarray(ranked)
+    filled = ranked >= 0
+    if position_weights is None:
+        data = np.ones(int(filled.sum()), dtype=np.int8)
+    else:
+        data = np.broadcast_to(np.asarray(position_weights), ranked.shape)[filled]
+    indptr = np.concatenate([[0], np.cumsum(filled.sum(axis=1))])
+    matrix = sp.csr_matrix((data, ranked[filled], indptr), shape=(ranked.shape[0], n_items))
+    matrix.sort_indices()
+    return matrix
 
 
 def topk_dense(distances, n_queries: int, n_items: int, width: int, exclude):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from numbers import Integral
 
-import numpy as np
-import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseRecommender
+from ..ranking import ranking_to_csr
 
 __all__ = ["RerankRecommender"]
 
@@ -111,16 +110,13 @@ class RerankRecommender(BaseRecommender):
 
     def _rank_with_options(self, query, n_queries, k, seen, exclude, candidates,
                            return_distance):
+        # Replaces the base class's single-model ranking: both stages rank
+        # through their own public recommend, so no _rank of its own.
         kind, value = query
         excluded = self._exclusions(n_queries, seen, exclude)
         first = self._stage(self.candidates_, kind, value, self.n_candidates,
                             exclude=excluded, candidates=candidates)
-        filled = first >= 0
-        shortlist = sp.csr_matrix(
-            (np.ones(filled.sum(), dtype=np.int8), first[filled],
-             np.concatenate([[0], np.cumsum(filled.sum(axis=1))])),
-            shape=(n_queries, self.seen_.shape[1]))
-        shortlist.sort_indices()
+        shortlist = ranking_to_csr(first, self.seen_.shape[1])
         return self._stage(self.reranker_, kind, value, k, candidates=shortlist,
                            return_distance=return_distance)
 
@@ -129,13 +125,6 @@ class RerankRecommender(BaseRecommender):
         if kind == "users":
             return model.recommend(value, k=k, exclude_seen=False, **options)
         return model.recommend_from_history(value, k=k, exclude_seen=False, **options)
-
-    def _rank(self, query, k, exclude, return_distance, items=None):
-        # Every ranking goes through _rank_with_options' two stages.
-        raise NotImplementedError
-
-    def _pair_distances(self, query, rows, items):
-        raise NotImplementedError
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

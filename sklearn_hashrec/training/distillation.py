@@ -20,6 +20,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ..ranking import ranking_to_csr
+
 __all__ = ["fitted_teacher", "soft_labels", "teacher_ranking_weights"]
 
 
@@ -41,12 +43,8 @@ def fitted_teacher(teacher, X: sp.csr_matrix):
 def teacher_ranking_weights(teacher, n_users: int, n_items_taught: int) -> sp.csr_matrix:
     """Users x items CSR: ``1 / log2(rank + 2)`` at each user's top items of the teacher."""
     ranked = teacher.recommend(np.arange(n_users), k=n_items_taught)
-    filled = ranked >= 0
-    ranks = np.broadcast_to(np.arange(ranked.shape[1]), ranked.shape)[filled]
-    weights = (1.0 / np.log2(ranks + 2.0)).astype(np.float32)
-    rows = np.repeat(np.arange(n_users), filled.sum(axis=1))
-    return sp.csr_matrix((weights, (rows, ranked[filled])),
-                         shape=(n_users, teacher.seen_.shape[1]))
+    discounts = (1.0 / np.log2(np.arange(ranked.shape[1]) + 2.0)).astype(np.float32)
+    return ranking_to_csr(ranked, teacher.seen_.shape[1], discounts)
 
 
 def soft_labels(labels: torch.Tensor, weights: torch.Tensor, strength: float) -> torch.Tensor:
