@@ -12,11 +12,10 @@ import time
 
 import numpy as np
 
-from sklearn_hashrec import CCSR
+from sklearn_hashrec import CCSR, PopularityRecommender
 from sklearn_hashrec.datasets import load_movielens
 from sklearn_hashrec.metrics import ndcg_at_k, recall_at_k
 from sklearn_hashrec.model_selection import train_test_split_interactions
-from sklearn_hashrec.ranking import hamming_topk
 
 
 def main():
@@ -37,7 +36,7 @@ def main():
                  verbose=args.verbose).fit(train)
     print(f"trained CCSR-S with {args.n_bits}-bit codes in "
           f"{time.perf_counter() - start:.0f}s; item codes take "
-          f"{model.item_codes_.shape[0] * args.n_bits // 8} bytes packed")
+          f"{model.item_codes_packed_.nbytes} bytes packed in 64-bit words")
 
     users = np.arange(X.shape[0])
     distances, items = model.recommend(users, k=10, return_distance=True)
@@ -47,8 +46,7 @@ def main():
               f"at Hamming distances {distances[user, :5].astype(int).tolist()}")
 
     relevant = test > 3
-    popularity = np.asarray((train != 0).sum(axis=0), dtype=float).T
-    top = hamming_topk(np.ones((X.shape[0], 1)), popularity, 10, exclude=train)
+    top = PopularityRecommender().fit(train).recommend(users, k=10)
     for name, ranked in [("CCSR-S", items), ("popularity", top)]:
         print(f"{name:>10}: NDCG@10 {ndcg_at_k(relevant, ranked, 10):.4f}  "
               f"Recall@10 {recall_at_k(relevant, ranked, 10):.4f}")
