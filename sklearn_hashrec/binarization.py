@@ -92,6 +92,61 @@ def relax(features: torch.Tensor, binarize: str | None, alpha: float) -> torch.T
     return features
 
 
+SIGN_SURROGATES = ("identity", "tanh", "gaussian")
+
+
+def straight_through_sign(features: torch.Tensor, surrogate: str = "identity",
+                          width: float = 1.0) -> torch.Tensor:
+    """``sign(f)`` in the forward pass, a surrogate gradient in the backward pass.
+
+    ``sign`` has zero gradient almost everywhere, so training through it needs
+    a stand-in for its derivative:
+
+    * ``"identity"``: the straight-through estimator, ``d sign(f) / df = 1``;
+    * ``"tanh"``: the derivative of ``tanh(f / width)``, which fades for
+      features far from the sign boundary;
+    * ``"gaussian"``: ``exp(-f^2 / (2 width^2))``, a Gaussian approximation of
+      the Dirac delta (BiGeaR, KDD 2022), scaled to 1 at ``f = 0``.
+
+    Both smooth surrogates concentrate learning on the features near zero,
+    whose bits a small step can still flip.
+
+    Parameters
+    ----------
+    features : Tensor
+        Continuous features ``f``.
+    surrogate : {"identity", "tanh", "gaussian"}, default="identity"
+        Backward pass.
+    width : float, default=1.0
+        Scale of the smooth surrogates, in units of ``f``.
+
+    Returns
+    -------
+    codes : Tensor
+        ``sign(f)`` (+1 at 0), same dtype as ``features``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_hashrec.binarization import straight_through_sign
+    >>> f = torch.tensor([-2.0, 0.0, 0.5], requires_grad=True)
+    >>> straight_through_sign(f, "gaussian").sum().backward()
+    >>> f.grad.round(decimals=3)
+    tensor([0.1350, 1.0000, 0.8820])
+    """
+    signs = torch.where(features >= 0, 1.0, -1.0).to(features.dtype)
+    if surrogate == "identity":
+        return features + (signs - features).detach()
+    if surrogate == "tanh":
+        smooth = width * torch.tanh(features / width)
+    elif surrogate == "gaussian":
+        # The antiderivative of exp(-f^2 / 2w^2), up to a constant.
+        smooth = width * math.sqrt(math.pi / 2) * torch.erf(features / (width * math.sqrt(2)))
+    else:
+        raise ValueError(f"surrogate must be one of {SIGN_SURROGATES}, got {surrogate!r}")
+    return smooth + (signs - smooth).detach()
+
+
 def finalize(features: np.ndarray, binarize: str | None, alpha: float) -> np.ndarray:
     """Turn the trained network's raw output ``f`` into the published codes.
 

@@ -20,9 +20,9 @@ from torch.nn import functional as F
 from ..binarization import finalize
 from ..training import TorchHashRecommender, sparse_tensor
 
-__all__ = ["EncoderPairModel", "InteractionInput", "apply_mlp", "autoencoder_pair",
+__all__ = ["EncoderPairModel", "InputLinear", "InteractionInput", "apply_mlp", "autoencoder_pair",
            "encode_batch", "encode_rows", "make_autoencoder", "make_mlp", "reconstruction_loss",
-           "reconstruction_mse", "straight_through_sign"]
+           "reconstruction_mse", "sparse_linear", "sparse_matmul"]
 
 
 class InteractionInput(nn.Module):
@@ -42,15 +42,47 @@ class InteractionInput(nn.Module):
         return values * self.scale
 
 
-def make_mlp(n_inputs: int, hidden_layer_sizes, n_outputs: int, dropout: float = 0.0):
-    """``n_inputs -> hidden... (ReLU) -> Dropout -> n_outputs`` (linear output)."""
+class InputLinear(nn.Module):
+    """A linear layer over wide, sparse interaction rows.
+
+    The weight is stored ``(in_features, out_features)``, the layout in which
+    a sparse row selects and sums weight rows (:func:`sparse_matmul`); with
+    ``nn.Linear``'s layout every training step would copy the transposed
+    weight and its gradient (a tenth of CCSR's fit time on MovieLens-1M).
+    Initialised as ``nn.Linear``, from the same random draws.
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        linear = nn.Linear(in_features, out_features)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(linear.weight.detach().t().contiguous())
+        self.bias = nn.Parameter(linear.bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_sparse:
+            return sparse_matmul(x, self.weight) + self.bias
+        return torch.addmm(self.bias, x, self.weight)
+
+
+def make_mlp(n_inputs: int, hidden_layer_sizes, n_outputs: int, dropout: float = 0.0, *,
+             sparse_input: bool = False):
+    """``n_inputs -> hidden... (ReLU) -> Dropout -> n_outputs`` (linear output).
+
+    ``sparse_input=True`` makes the first layer an :class:`InputLinear`, for
+    networks that read interaction rows.
+    """
+    sizes = (*hidden_layer_sizes, n_outputs)
     layers, width = [], n_inputs
-    for size in hidden_layer_sizes:
-        layers += [nn.Linear(width, size), nn.ReLU()]
+    for index, size in enumerate(sizes):
+        last = index == len(sizes) - 1
+        if last and dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers.append(InputLinear(width, size) if index == 0 and sparse_input
+                      else nn.Linear(width, size))
+        if not last:
+            layers.append(nn.ReLU())
         width = size
-    if dropout > 0:
-        layers.append(nn.Dropout(dropout))
-    layers.append(nn.Linear(width, n_outputs))
     return nn.Sequential(*layers)
 
 
@@ -60,7 +92,7 @@ def make_autoencoder(n_inputs: int, hidden_layer_sizes, n_bits: int, dropout: fl
     ReLU between layers; the code layer and the reconstruction are linear.
     Dropout sits before the last encoder layer, as in the paper.
     """
-    encoder = make_mlp(n_inputs, hidden_layer_sizes, n_bits, dropout)
+    encoder = make_mlp(n_inputs, hidden_layer_sizes, n_bits, dropout, sparse_input=True)
     decoder = make_mlp(n_bits, tuple(reversed(hidden_layer_sizes)), n_inputs)
     return encoder, decoder
 
@@ -103,12 +135,29 @@ def apply_mlp(mlp: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if not x.is_sparse:
             x = layer(x)
         elif isinstance(layer, nn.Linear):
-            x = torch.addmm(layer.bias, x, layer.weight.t())
-        elif isinstance(layer, InteractionInput):
+            x = sparse_linear(x, layer)
+        elif isinstance(layer, (InputLinear, InteractionInput)):
             x = layer(x)
         else:
             x = layer(x.to_dense())
     return x
+
+
+def sparse_matmul(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``x @ weight`` for a coalesced sparse COO ``x``: a weighted sum of rows of ``weight``.
+
+    ``embedding_bag`` computes it, and its gradient, several times faster on
+    CPU than torch's sparse-dense ``mm`` (17 ms against 69 ms forward and
+    backward for a MovieLens-1M batch against a 6,040 x 256 weight).
+    """
+    rows, columns = x.indices()
+    offsets = torch.searchsorted(rows, torch.arange(x.shape[0], device=rows.device))
+    return F.embedding_bag(columns, weight, offsets, mode="sum", per_sample_weights=x.values())
+
+
+def sparse_linear(x: torch.Tensor, layer: nn.Linear) -> torch.Tensor:
+    """``layer(x)`` for a coalesced sparse COO ``x``, never densified."""
+    return sparse_matmul(x, layer.weight.t().contiguous()) + layer.bias
 
 
 def _layers(module: nn.Module):
@@ -142,7 +191,8 @@ def encode_rows(encoder: nn.Module, X: sp.csr_matrix, batch_rows: int = 4096) ->
 
 
 def _layers_out(encoder: nn.Module) -> int:
-    return [layer for layer in _layers(encoder) if isinstance(layer, nn.Linear)][-1].out_features
+    linear = (nn.Linear, InputLinear)
+    return [layer for layer in _layers(encoder) if isinstance(layer, linear)][-1].out_features
 
 
 def reconstruction_loss(networks: nn.ModuleDict, x_users, f_users, x_items, f_items):
@@ -167,18 +217,11 @@ def reconstruction_mse(decoder: nn.Sequential, features: torch.Tensor,
     last = decoder[-1]
     z = decoder[:-1](features)
     weight, bias = last.weight, last.bias  # (n_inputs, h), (n_inputs,)
-    squares = (((z @ (weight.t() @ weight)) * z).sum() + 2 * (z @ (weight.t() @ bias)).sum()
+    squares = (((z @ (weight.t() @ weight)) * z).sum() + 2 * (weight @ z.sum(0)) @ bias
                + z.shape[0] * (bias * bias).sum())
-    cross = ((torch.sparse.mm(target, weight) * z).sum()
-             + torch.sparse.mm(target, bias[:, None]).sum())
     values = target.values()
+    cross = (sparse_matmul(target, weight) * z).sum() + values @ bias[target.indices()[1]]
     return (squares - 2 * cross + (values * values).sum()) / (z.shape[0] * weight.shape[0])
-
-
-def straight_through_sign(features: torch.Tensor) -> torch.Tensor:
-    """``sign(f)`` in the forward pass, identity gradient in the backward pass."""
-    signs = torch.where(features >= 0, 1.0, -1.0).to(features.dtype)
-    return features + (signs - features).detach()
 
 
 def input_scale(X) -> float:
@@ -258,6 +301,10 @@ def module_to_spec(module: nn.Module) -> dict:
         return {"type": "linear",
                 "weight": module.weight.detach().cpu().numpy().astype(np.float32),
                 "bias": module.bias.detach().cpu().numpy().astype(np.float32)}
+    if isinstance(module, InputLinear):
+        return {"type": "input_linear",
+                "weight": module.weight.detach().cpu().numpy().astype(np.float32),
+                "bias": module.bias.detach().cpu().numpy().astype(np.float32)}
     if isinstance(module, nn.ReLU):
         return {"type": "relu"}
     if isinstance(module, nn.Dropout):
@@ -275,6 +322,12 @@ def module_from_spec(spec: dict) -> nn.Module:
     elif kind == "linear":
         weight = torch.from_numpy(np.array(spec["weight"], dtype=np.float32))
         module = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            module.weight.copy_(weight)
+            module.bias.copy_(torch.from_numpy(np.array(spec["bias"], dtype=np.float32)))
+    elif kind == "input_linear":
+        weight = torch.from_numpy(np.array(spec["weight"], dtype=np.float32))
+        module = InputLinear(*weight.shape)
         with torch.no_grad():
             module.weight.copy_(weight)
             module.bias.copy_(torch.from_numpy(np.array(spec["bias"], dtype=np.float32)))

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from ..binarization import relax
+from ..binarization import SIGN_SURROGATES, relax, straight_through_sign
 from ..training import (
     TorchHashRecommender,
     fitted_teacher,
@@ -21,10 +21,21 @@ from ._networks import (
     autoencoder_pair,
     encode_batch,
     reconstruction_loss,
-    straight_through_sign,
 )
 
 __all__ = ["CCSR"]
+
+
+class ItemScale(nn.Module):
+    def __init__(self, n_items):
+        super().__init__()
+        self.log_scale = nn.Parameter(torch.zeros(n_items))
+        self.bias = nn.Parameter(torch.zeros(n_items))
+
+    def forward(self, logits, items, mode):
+        if mode == "scale":
+            return logits * self.log_scale[items].exp()
+        return logits + self.bias[items]
 
 
 class CCSR(EncoderPairModel):
@@ -195,10 +206,14 @@ class CCSR(EncoderPairModel):
         "lambda_ae": [Interval(Real, 0, None, closed="left")],
         "lambda_b": [Interval(Real, 0, None, closed="left")],
         "straight_through": ["boolean"],
+        "sign_surrogate": [StrOptions(set(SIGN_SURROGATES))],
+        "surrogate_width": [Interval(Real, 0, None, closed="neither")],
         "relevance_threshold": [Real],
         "pos_weight": [Interval(Real, 0, None, closed="neither")],
         "logit_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "input": [StrOptions({"binary", "ratings"})],
+        "item_scale": [StrOptions({"none", "scale", "bias"})],
+        "similarity_loss": [StrOptions({"cross_entropy", "softmax"})],
         "teacher": [HasMethods(["fit", "recommend"]), None],
         "distill_weight": [Interval(Real, 0, 1, closed="both")],
         "distill_items": [Interval(Integral, 1, None, closed="left")],
@@ -214,10 +229,14 @@ class CCSR(EncoderPairModel):
         lambda_b: float = 1e-4,
         binarize: str | None = "sign",
         straight_through: bool = True,
+        sign_surrogate: str = "identity",
+        surrogate_width: float = 1.0,
         relevance_threshold: float = 0.0,
         pos_weight: float = 8.0,
         logit_scale="auto",
         input: str = "binary",
+        item_scale: str = "none",
+        similarity_loss: str = "cross_entropy",
         teacher=None,
         distill_weight: float = 1.0,
         distill_items: int = 50,
@@ -245,10 +264,14 @@ class CCSR(EncoderPairModel):
         self.lambda_ae = lambda_ae
         self.lambda_b = lambda_b
         self.straight_through = straight_through
+        self.sign_surrogate = sign_surrogate
+        self.surrogate_width = surrogate_width
         self.relevance_threshold = relevance_threshold
         self.pos_weight = pos_weight
         self.logit_scale = logit_scale
         self.input = input
+        self.item_scale = item_scale
+        self.similarity_loss = similarity_loss
         self.teacher = teacher
         self.distill_weight = distill_weight
         self.distill_items = distill_items
@@ -258,7 +281,14 @@ class CCSR(EncoderPairModel):
 
     # ----------------------------------------------------------- networks
     def _build_networks(self, X) -> nn.ModuleDict:
-        return autoencoder_pair(X, self.input, self._hidden_sizes(), self.n_bits, self.dropout)
+        networks = autoencoder_pair(X, self.input, self._hidden_sizes(), self.n_bits, self.dropout)
+        if self.item_scale != "none":
+            networks["item_scale"] = ItemScale(X.shape[1])
+            import numpy as np
+            pop = np.log(np.asarray((X > 0).sum(axis=0)).ravel() + 1.0)
+            with torch.no_grad():
+                networks["item_scale"].bias.copy_(torch.from_numpy(pop - pop.mean()).float())
+        return networks
 
     def _scale(self) -> float:
         return 10.0 / self.n_bits if self.logit_scale == "auto" else float(self.logit_scale)
@@ -268,15 +298,23 @@ class CCSR(EncoderPairModel):
         h_users = relax(f_users, self.binarize, batch.alpha)
         h_items = relax(f_items, self.binarize, batch.alpha)
         if self.binarize == "sign" and self.straight_through:
-            logits = straight_through_sign(h_users) @ straight_through_sign(h_items).T
+            logits = (straight_through_sign(h_users, self.sign_surrogate, self.surrogate_width)
+                      @ straight_through_sign(h_items, self.sign_surrogate, self.surrogate_width).T)
         else:
             logits = h_users @ h_items.T
         logits = self._scale() * logits
+        if self.item_scale != "none":
+            self._exp_networks = networks
+            logits = networks["item_scale"](logits, batch.items, self.item_scale)
         similar = (batch.block > self.relevance_threshold).to(logits.dtype)
         if "teacher" in batch.targets:
             similar = soft_labels(similar, batch.targets["teacher"], self.distill_weight)
-        pos_weight = torch.tensor(float(self.pos_weight), device=logits.device)
-        loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
+        if self.similarity_loss == "softmax":
+            log_p = F.log_softmax(logits, dim=1)
+            loss_sim = -(similar * log_p).sum() / similar.sum().clamp_min(1.0)
+        else:
+            pos_weight = torch.tensor(float(self.pos_weight), device=logits.device)
+            loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
         loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
         loss_balance = h_users.mean(0).pow(2).sum() + h_items.mean(0).pow(2).sum()
         return loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae

@@ -123,8 +123,8 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
         sizes = self._hidden_sizes()
         return nn.ModuleDict({
             "input": InteractionInput(self.input, input_scale(X)),
-            "user_encoder": make_mlp(n_items, sizes, self.n_bits),
-            "item_encoder": make_mlp(n_users, sizes, self.n_bits),
+            "user_encoder": make_mlp(n_items, sizes, self.n_bits, sparse_input=True),
+            "item_encoder": make_mlp(n_users, sizes, self.n_bits, sparse_input=True),
         })
 
     def _target_similarity(self, x_users, x_items):
