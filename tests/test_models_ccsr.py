@@ -93,7 +93,9 @@ def test_error_messages_name_the_problem(fitted):
 
 
 @pytest.mark.parametrize("param, value", [("n_bits", 0), ("dropout", 1.0), ("binarize", "round"),
-                                          ("learning_rate", -1.0), ("input", "counts")])
+                                          ("learning_rate", -1.0), ("input", "counts"),
+                                          ("sign_surrogate", "cosine"),
+                                          ("surrogate_width", 0.0)])
 def test_bad_parameters_fail_at_fit(planted, quick_model, param, value):
     with pytest.raises(ValueError, match=param):
         quick_model("CCSR", **{param: value}).fit(planted[0])
@@ -117,3 +119,16 @@ def test_packed_item_codes_match_int8(fitted):
 
     model, _, _, _ = fitted
     np.testing.assert_array_equal(unpack_codes(model.item_codes_packed_, 16), model.item_codes_)
+
+
+def test_smooth_sign_surrogates_learn_and_tend_to_the_identity(make_planted, learning_model):
+    # A Gaussian surrogate as wide as the features' range is the identity
+    # gradient; a narrow one still learns the planted groups.
+    X, user_group, item_group = make_planted()
+    identity = learning_model("CCSR").fit(X)
+    wide = learning_model("CCSR", sign_surrogate="gaussian", surrogate_width=1e4).fit(X)
+    np.testing.assert_array_equal(wide.item_codes_, identity.item_codes_)
+    for surrogate in ("tanh", "gaussian"):
+        model = learning_model("CCSR", sign_surrogate=surrogate).fit(X)
+        ranked = model.recommend(np.arange(X.shape[0]), k=5)
+        assert (user_group[:, None] == item_group[ranked]).mean() > 0.8  # chance: 0.25

@@ -60,3 +60,47 @@ def test_encoding_in_batches_equals_one_dense_pass():
     got = encode_rows(module, X, batch_rows=3)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert encode_rows(module, X[:0]).shape == (0, 5)
+
+
+def test_input_linear_is_nn_linear_in_the_transposed_layout():
+    # Same random draws as nn.Linear, same function, sparse or dense input,
+    # and a stored encoder that loads back to the same outputs.
+    from sklearn_hashrec.models._networks import InputLinear, module_from_spec, module_to_spec
+
+    torch.manual_seed(0)
+    reference = torch.nn.Linear(30, 7)
+    torch.manual_seed(0)
+    layer = InputLinear(30, 7)
+    torch.testing.assert_close(layer.weight, reference.weight.t())
+    X = sp.random(12, 30, density=0.3, random_state=1, format="csr", dtype=np.float32)
+    expected = X.toarray() @ reference.weight.detach().numpy().T + reference.bias.detach().numpy()
+    for x in (sparse_tensor(X, "cpu"), torch.from_numpy(X.toarray())):
+        np.testing.assert_allclose(layer(x).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    encoder = make_mlp(30, (8,), 5, sparse_input=True)
+    assert isinstance(encoder[0], InputLinear)
+    loaded = module_from_spec(module_to_spec(encoder))
+    np.testing.assert_array_equal(encode_rows(loaded, X), encode_rows(encoder, X))
+
+
+@pytest.mark.parametrize("surrogate, derivative", [
+    ("identity", lambda f, w: np.ones_like(f)),
+    ("tanh", lambda f, w: 1 - np.tanh(f / w) ** 2),
+    ("gaussian", lambda f, w: np.exp(-f**2 / (2 * w**2))),
+])
+def test_straight_through_sign_gradients(surrogate, derivative):
+    from sklearn_hashrec.binarization import straight_through_sign
+
+    values = np.array([-3.0, -0.7, 0.0, 0.2, 1.5, 4.0])
+    f = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    codes = straight_through_sign(f, surrogate, width=0.8)
+    np.testing.assert_array_equal(codes.detach().numpy(), np.where(values >= 0, 1.0, -1.0))
+    (codes * torch.arange(1.0, 7.0, dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(f.grad.numpy(), np.arange(1.0, 7.0) * derivative(values, 0.8),
+                               rtol=1e-12)
+
+
+def test_straight_through_sign_refuses_an_unknown_surrogate():
+    from sklearn_hashrec.binarization import straight_through_sign
+
+    with pytest.raises(ValueError, match="surrogate must be one of"):
+        straight_through_sign(torch.zeros(3), "cosine")

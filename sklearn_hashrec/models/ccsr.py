@@ -26,18 +26,6 @@ from ._networks import (
 __all__ = ["CCSR"]
 
 
-class ItemScale(nn.Module):
-    def __init__(self, n_items):
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.zeros(n_items))
-        self.bias = nn.Parameter(torch.zeros(n_items))
-
-    def forward(self, logits, items, mode):
-        if mode == "scale":
-            return logits * self.log_scale[items].exp()
-        return logits + self.bias[items]
-
-
 class CCSR(EncoderPairModel):
     """Compact Cross-Similarity Recommender.
 
@@ -95,6 +83,14 @@ class CCSR(EncoderPairModel):
         that will be ranked. ``False`` is the paper's two-stage recipe (train on
         ``f``, take the sign afterwards), which loses most of its quality at the
         sign step.
+    sign_surrogate : {"identity", "tanh", "gaussian"}, default="identity"
+        The gradient that stands in for ``sign``'s in the straight-through
+        step (see :func:`~sklearn_hashrec.binarization.straight_through_sign`):
+        the identity, or a smooth one that fades away from ``f = 0`` (the
+        derivative of ``tanh``, or BiGeaR's Gaussian). The smooth ones
+        measured within the seed spread of the identity (docs/quality.md).
+    surrogate_width : float, default=1.0
+        Width of the smooth surrogates, in units of ``f``.
     relevance_threshold : float, default=0.0
         ``S_ab = 1`` iff ``X_ab > relevance_threshold``. 0 treats every stored
         interaction as positive; the paper uses 3 on 1-5 ratings.
@@ -212,8 +208,6 @@ class CCSR(EncoderPairModel):
         "pos_weight": [Interval(Real, 0, None, closed="neither")],
         "logit_scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "input": [StrOptions({"binary", "ratings"})],
-        "item_scale": [StrOptions({"none", "scale", "bias"})],
-        "similarity_loss": [StrOptions({"cross_entropy", "softmax"})],
         "teacher": [HasMethods(["fit", "recommend"]), None],
         "distill_weight": [Interval(Real, 0, 1, closed="both")],
         "distill_items": [Interval(Integral, 1, None, closed="left")],
@@ -235,8 +229,6 @@ class CCSR(EncoderPairModel):
         pos_weight: float = 8.0,
         logit_scale="auto",
         input: str = "binary",
-        item_scale: str = "none",
-        similarity_loss: str = "cross_entropy",
         teacher=None,
         distill_weight: float = 1.0,
         distill_items: int = 50,
@@ -270,8 +262,6 @@ class CCSR(EncoderPairModel):
         self.pos_weight = pos_weight
         self.logit_scale = logit_scale
         self.input = input
-        self.item_scale = item_scale
-        self.similarity_loss = similarity_loss
         self.teacher = teacher
         self.distill_weight = distill_weight
         self.distill_items = distill_items
@@ -281,14 +271,7 @@ class CCSR(EncoderPairModel):
 
     # ----------------------------------------------------------- networks
     def _build_networks(self, X) -> nn.ModuleDict:
-        networks = autoencoder_pair(X, self.input, self._hidden_sizes(), self.n_bits, self.dropout)
-        if self.item_scale != "none":
-            networks["item_scale"] = ItemScale(X.shape[1])
-            import numpy as np
-            pop = np.log(np.asarray((X > 0).sum(axis=0)).ravel() + 1.0)
-            with torch.no_grad():
-                networks["item_scale"].bias.copy_(torch.from_numpy(pop - pop.mean()).float())
-        return networks
+        return autoencoder_pair(X, self.input, self._hidden_sizes(), self.n_bits, self.dropout)
 
     def _scale(self) -> float:
         return 10.0 / self.n_bits if self.logit_scale == "auto" else float(self.logit_scale)
@@ -303,18 +286,11 @@ class CCSR(EncoderPairModel):
         else:
             logits = h_users @ h_items.T
         logits = self._scale() * logits
-        if self.item_scale != "none":
-            self._exp_networks = networks
-            logits = networks["item_scale"](logits, batch.items, self.item_scale)
         similar = (batch.block > self.relevance_threshold).to(logits.dtype)
         if "teacher" in batch.targets:
             similar = soft_labels(similar, batch.targets["teacher"], self.distill_weight)
-        if self.similarity_loss == "softmax":
-            log_p = F.log_softmax(logits, dim=1)
-            loss_sim = -(similar * log_p).sum() / similar.sum().clamp_min(1.0)
-        else:
-            pos_weight = torch.tensor(float(self.pos_weight), device=logits.device)
-            loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
+        pos_weight = torch.tensor(float(self.pos_weight), device=logits.device)
+        loss_sim = F.binary_cross_entropy_with_logits(logits, similar, pos_weight=pos_weight)
         loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
         loss_balance = h_users.mean(0).pow(2).sum() + h_items.mean(0).pow(2).sum()
         return loss_sim + self.lambda_b * loss_balance + self.lambda_ae * loss_ae
