@@ -376,9 +376,34 @@ def topk_dense(distances, n_queries: int, n_items: int, width: int, exclude):
             block = exclude[start:stop]
             rows = np.repeat(np.arange(stop - start), np.diff(block.indptr))
             dist[rows, block.indices] = np.inf
-        # A stable sort keeps equal distances in item order (the tie rule).
-        order = np.argsort(dist, axis=1, kind="stable")[:, :width]
+        order = _smallest_in_item_order(dist, width)
         dists = np.take_along_axis(dist, order, axis=1)
         out_items[start:stop] = np.where(np.isfinite(dists), order, -1)
         out_dist[start:stop] = dists
     return out_items, out_dist
+
+
+def _smallest_in_item_order(dist: np.ndarray, width: int) -> np.ndarray:
+    """Per row, the columns of the ``width`` smallest values; ties by column index.
+
+    A partition finds each row's ``width``-th smallest value in linear time;
+    where exactly ``width`` values are at most that, they are the answer, and
+    only they are sorted. Rows with ties across that boundary take a full
+    stable sort, which keeps equal values in column order (the tie rule). On
+    Gowalla (41,000 items) this replaced a full sort of every row.
+    """
+    if width >= dist.shape[1]:
+        return np.argsort(dist, axis=1, kind="stable")[:, :width]
+    kth = np.partition(dist, width - 1, axis=1)[:, width - 1:width]
+    within = dist <= kth
+    exact = within.sum(axis=1) == width
+    order = np.empty((dist.shape[0], width), dtype=np.int64)
+    if exact.any():
+        columns = np.nonzero(within[exact])[1].reshape(-1, width)  # in column order
+        values = np.take_along_axis(dist[exact], columns, axis=1)
+        order[exact] = np.take_along_axis(
+            columns, np.argsort(values, axis=1, kind="stable"), axis=1)
+    if not exact.all():
+        order[~exact] = np.argsort(dist[~exact], axis=1, kind="stable")[:, :width]
+    return order
+

@@ -53,7 +53,7 @@ QUICK = {
 # Settings under which each learned model recovers planted groups (tests of quality).
 LEARNING = {
     "CCSR": dict(hidden_layer_sizes=(32,), learning_rate=1e-2, max_epochs=30),
-    "AECF": dict(hidden_layer_sizes=(64, 32), dropout=0.0, learning_rate=1e-2, max_epochs=30,
+    "AECF": dict(hidden_layer_sizes=(64, 32), dropout=0.0, learning_rate=3e-3, max_epochs=30,
                  unobserved_weight=0.1),
     "DJSRH": dict(hidden_layer_sizes=(64,), learning_rate=1e-2, max_epochs=30),
     "BinaryMF": dict(learning_rate=5e-2, max_epochs=60, unobserved_weight=0.1),

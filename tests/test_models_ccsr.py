@@ -125,7 +125,7 @@ def test_smooth_sign_surrogates_learn_and_tend_to_the_identity(make_planted, lea
     # A Gaussian surrogate as wide as the features' range is the identity
     # gradient; a narrow one still learns the planted groups.
     X, user_group, item_group = make_planted()
-    identity = learning_model("CCSR").fit(X)
+    identity = learning_model("CCSR", sign_surrogate="identity").fit(X)
     wide = learning_model("CCSR", sign_surrogate="gaussian", surrogate_width=1e4).fit(X)
     np.testing.assert_array_equal(wide.item_codes_, identity.item_codes_)
     for surrogate in ("tanh", "gaussian"):
