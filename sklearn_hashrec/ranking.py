@@ -386,24 +386,19 @@ def topk_dense(distances, n_queries: int, n_items: int, width: int, exclude):
 def _smallest_in_item_order(dist: np.ndarray, width: int) -> np.ndarray:
     """Per row, the columns of the ``width`` smallest values; ties by column index.
 
-    A partition finds each row's ``width``-th smallest value in linear time;
-    where exactly ``width`` values are at most that, they are the answer, and
-    only they are sorted. Rows with ties across that boundary take a full
-    stable sort, which keeps equal values in column order (the tie rule). On
+    A partition finds each row's ``width``-th smallest value in linear time.
+    Every value below it is taken, and of those equal to it the first ones in
+    column order, as many as are missing; only the ``width`` taken are then
+    sorted, stably, so equal values stay in column order (the tie rule). On
     Gowalla (41,000 items) this replaced a full sort of every row.
     """
     if width >= dist.shape[1]:
         return np.argsort(dist, axis=1, kind="stable")[:, :width]
     kth = np.partition(dist, width - 1, axis=1)[:, width - 1:width]
-    within = dist <= kth
-    exact = within.sum(axis=1) == width
-    order = np.empty((dist.shape[0], width), dtype=np.int64)
-    if exact.any():
-        columns = np.nonzero(within[exact])[1].reshape(-1, width)  # in column order
-        values = np.take_along_axis(dist[exact], columns, axis=1)
-        order[exact] = np.take_along_axis(
-            columns, np.argsort(values, axis=1, kind="stable"), axis=1)
-    if not exact.all():
-        order[~exact] = np.argsort(dist[~exact], axis=1, kind="stable")[:, :width]
-    return order
-
+    below = dist < kth
+    missing = width - below.sum(axis=1, keepdims=True)
+    at = dist == kth
+    taken = below | (at & (np.cumsum(at, axis=1) <= missing))
+    columns = np.nonzero(taken)[1].reshape(-1, width)  # in column order
+    values = np.take_along_axis(dist, columns, axis=1)
+    return np.take_along_axis(columns, np.argsort(values, axis=1, kind="stable"), axis=1)

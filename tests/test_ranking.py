@@ -185,3 +185,25 @@ def test_exclude_matrix_is_not_modified():
     assert 1 not in ranked[0] and 3 not in ranked[0]
     for a, b in zip(before, (exclude.data, exclude.indices, exclude.indptr), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_topk_dense_keeps_the_tie_rule_with_many_ties():
+    # Integer scores tie across the top-k boundary (popularity counts do);
+    # against a full stable sort, which is the tie rule by definition.
+    import scipy.sparse as sp
+
+    from sklearn_hashrec.ranking import topk_dense
+
+    rng = np.random.default_rng(0)
+    for trial in range(50):
+        n_queries, n_items = rng.integers(1, 30), rng.integers(2, 40)
+        width = int(rng.integers(1, n_items + 1))
+        dist = rng.integers(0, 4, (n_queries, n_items)).astype(float)
+        exclude = sp.random(n_queries, n_items, density=0.3, random_state=trial, format="csr")
+        masked = np.where(exclude.toarray() != 0, np.inf, dist)
+        expected = np.argsort(masked, axis=1, kind="stable")[:, :width]
+        expected_dist = np.take_along_axis(masked, expected, axis=1)
+        items, dists = topk_dense(lambda a, b, d=dist: d[a:b], n_queries, n_items, width,
+                                  exclude)
+        np.testing.assert_array_equal(items, np.where(np.isfinite(expected_dist), expected, -1))
+        np.testing.assert_array_equal(dists, expected_dist)
