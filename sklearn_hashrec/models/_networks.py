@@ -293,18 +293,21 @@ class EncoderPairModel(TorchHashRecommender):
         return self._encode(self.item_encoder_, Y, self.alpha_)
 
 
+# Stored layer types with a weight and a bias. "linear" is also the first layer
+# of encoders stored before InputLinear existed; apply_mlp still feeds those
+# sparse rows through sparse_linear.
+_WEIGHTED_LAYERS = {"linear": nn.Linear, "input_linear": InputLinear}
+
+
 def module_to_spec(module: nn.Module) -> dict:
     """A trained encoder as plain data: layer types, settings and numpy float32 weights."""
     if isinstance(module, nn.Sequential):
         return {"type": "sequential", "layers": [module_to_spec(m) for m in module]}
-    if isinstance(module, nn.Linear):
-        return {"type": "linear",
-                "weight": module.weight.detach().cpu().numpy().astype(np.float32),
-                "bias": module.bias.detach().cpu().numpy().astype(np.float32)}
-    if isinstance(module, InputLinear):
-        return {"type": "input_linear",
-                "weight": module.weight.detach().cpu().numpy().astype(np.float32),
-                "bias": module.bias.detach().cpu().numpy().astype(np.float32)}
+    for kind, layer_class in _WEIGHTED_LAYERS.items():
+        if isinstance(module, layer_class):
+            return {"type": kind,
+                    "weight": module.weight.detach().cpu().numpy().astype(np.float32),
+                    "bias": module.bias.detach().cpu().numpy().astype(np.float32)}
     if isinstance(module, nn.ReLU):
         return {"type": "relu"}
     if isinstance(module, nn.Dropout):
@@ -319,15 +322,11 @@ def module_from_spec(spec: dict) -> nn.Module:
     kind = spec["type"]
     if kind == "sequential":
         module = nn.Sequential(*[module_from_spec(s) for s in spec["layers"]])
-    elif kind == "linear":
+    elif kind in _WEIGHTED_LAYERS:
         weight = torch.from_numpy(np.array(spec["weight"], dtype=np.float32))
-        module = nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            module.weight.copy_(weight)
-            module.bias.copy_(torch.from_numpy(np.array(spec["bias"], dtype=np.float32)))
-    elif kind == "input_linear":
-        weight = torch.from_numpy(np.array(spec["weight"], dtype=np.float32))
-        module = InputLinear(*weight.shape)
+        # nn.Linear stores (out, in), InputLinear (in, out): both take (in, out).
+        shape = weight.shape[::-1] if kind == "linear" else weight.shape
+        module = _WEIGHTED_LAYERS[kind](*shape)
         with torch.no_grad():
             module.weight.copy_(weight)
             module.bias.copy_(torch.from_numpy(np.array(spec["bias"], dtype=np.float32)))
