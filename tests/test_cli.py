@@ -59,6 +59,22 @@ def test_reproduce_single_variants_and_later_seeds(tmp_path, movielens_100k, dat
     assert (other != train).nnz > 0
 
 
+def test_reproduce_tuned_and_paper_recipe_write_their_own_files(tmp_path, movielens_100k,
+                                                                data_home):
+    common = ["reproduce", "--dataset", "ml-100k", "--quick", "--models", "Top", "CF",
+              "--data-home", str(data_home), "--out", str(tmp_path), "--no-progress"]
+    assert main(common + ["--tune"]) == 0
+    assert main(common + ["--paper-recipe"]) == 0
+    assert not (tmp_path / "ml-100k.csv").exists()
+    tuned = list(csv.DictReader(open(tmp_path / "ml-100k-tuned.csv")))
+    assert [row["model"] for row in tuned] == ["Top", "CF-S"]
+    assert tuned[1]["params"].startswith("{") and float(tuned[1]["validation NDCG@10"]) >= 0
+    assert "--tune" in (tmp_path / "ml-100k-tuned.md").read_text()
+    assert "--paper-recipe" in (tmp_path / "ml-100k-paper.md").read_text()
+    with pytest.raises(SystemExit):  # one setting per run
+        main(common + ["--tune", "--paper-recipe"])
+
+
 def test_reproduce_unknown_model_names_the_choices(tmp_path):
     with pytest.raises(SystemExit, match="AECF-ST"):  # the message lists the variants
         main(["reproduce", "--dataset", "ml-100k", "--models", "AECF-X",

@@ -1,5 +1,7 @@
 """Experiments (experiments/): registry, protocols, runner and reports."""
 
+import json
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -213,3 +215,94 @@ def test_a_published_split_is_used_whatever_the_seed(data_home):
     assert protocol.ndcg_at == (10, 20) and protocol.relevance_threshold == 0.0
     with pytest.raises(ValueError, match="published split"):
         load_dataset("gowalla", data_home, min_interactions=5)
+
+
+def test_every_learning_family_gets_the_same_tuning_budget():
+    from sklearn.model_selection import ParameterGrid
+
+    from sklearn_hashrec.experiments import TUNING_BUDGET
+
+    for spec in MODELS.values():
+        grid = spec.tuning_grid
+        if spec.family in ("Random", "Top"):
+            assert grid == {}
+            continue
+        assert len(ParameterGrid(grid)) == TUNING_BUDGET, spec.family
+        assert set(grid) <= set(spec.estimator().get_params()), spec.family
+        # The defaults are one of the points, so tuning can only keep or beat them.
+        defaults = spec.estimator().get_params()
+        assert any(all(defaults[k] == v for k, v in point.items())
+                   for point in ParameterGrid(grid)), spec.family
+
+
+@pytest.mark.parametrize("dataset", ["ml-1m", "amazon"])
+def test_paper_recipes_name_real_parameters_and_the_papers_values(dataset):
+    for spec in MODELS.values():
+        if spec.paper_recipe is None:
+            continue
+        for n_bits in (5, 10, 20, 40):
+            recipe = spec.paper_recipe(n_bits, dataset)
+            spec.estimator().set_params(**recipe)  # raises on an unknown name
+            if "dropout" in recipe:  # section 5.2: 0.6 up to 20 bits, 0.8 at 40
+                assert recipe["dropout"] == (0.8 if n_bits == 40 else 0.6)
+            if "lambda_ae" in recipe:  # 0.1 on MovieLens-1M, 10 on Amazon
+                assert recipe["lambda_ae"] == (0.1 if dataset == "ml-1m" else 10.0)
+    assert MODELS["DJSRH"].paper_recipe(40, dataset) == {"affinity": "shifted"}
+
+
+def _ease_validation_ndcg(fit_part, validation, l2, k, threshold):
+    """EASE's NDCG@k on validation data, computed apart from the package (numpy, sklearn)."""
+    from sklearn.metrics import ndcg_score
+
+    X = (fit_part.toarray() != 0).astype(float)
+    P = np.linalg.inv(X.T @ X + l2 * np.eye(X.shape[1]))
+    B = -P / np.diag(P)
+    np.fill_diagonal(B, 0.0)
+    scores = X @ B
+    scores[X != 0] = -np.inf
+    scores = np.maximum(scores, -1e9)
+    truth = (validation.toarray() > threshold).astype(float)
+    keep = truth.sum(axis=1) > 0
+    return ndcg_score(truth[keep], scores[keep], k=k)
+
+
+def test_tuning_picks_the_best_point_on_a_validation_split_of_train(planted):
+    from sklearn_hashrec import EASE
+    from sklearn_hashrec.experiments import tune_estimator
+
+    X = planted[0]
+    protocol = Protocol(relevance_threshold=3.0)
+    train, test = protocol.split(X, seed=0)
+    grid = [0.5, 50.0, 5000.0]
+    best, score = tune_estimator(EASE(), {"l2_reg": grid}, train, protocol, seed=4, k=5)
+    fit_part, validation = train_test_split_interactions(train, 0.2, random_state=4)
+    expected = [_ease_validation_ndcg(fit_part, validation, l2, 5, 3.0) for l2 in grid]
+    assert len(set(np.round(expected, 6))) == 3  # the points are told apart
+    assert best == {"l2_reg": grid[int(np.argmax(expected))]}
+    assert score == pytest.approx(max(expected), rel=1e-6)
+    # Nothing to search: no fit at all.
+    assert tune_estimator(PopularityRecommender(), {}, train, protocol, seed=0) == ({}, None)
+
+
+def test_run_grid_settings_tuned_and_paper(planted):
+    X = planted[0]
+    protocol = Protocol(relevance_threshold=3.0, ndcg_at=(10,), recall_at=(10,))
+    runs = plan_runs([("Top", None), ("CF", "sign")], [4], [0])
+    quick = lambda run: {"max_epochs": 1} if run.family == "CF" else {}  # noqa: E731
+    tuned = run_grid(X, protocol, runs, params=quick, setting="tuned")
+    assert tuned[0]["params"] == "{}" and tuned[0]["validation NDCG@10"] == ""
+    chosen = json.loads(tuned[1]["params"])
+    assert set(chosen) == set(MODELS["CF"].tuning_grid)
+    # The tuned row is the refit of the chosen point on the whole training part.
+    train, test = protocol.split(X, 0)
+    refit = build_estimator("CF", "sign", n_bits=4, random_state=0,
+                            params={"max_epochs": 1, **chosen})
+    assert tuned[1]["NDCG@10"] == pytest.approx(
+        protocol.fit_and_evaluate(refit, train, test)["NDCG@10"])
+    paper = run_grid(X, protocol, runs[1:], params=quick, setting="paper", dataset="ml-1m")
+    recipe = build_estimator("CF", "sign", n_bits=4, random_state=0,
+                             params={"max_epochs": 1, "unobserved_weight": 0.0})
+    assert paper[0]["NDCG@10"] == pytest.approx(
+        protocol.fit_and_evaluate(recipe, train, test)["NDCG@10"])
+    with pytest.raises(ValueError, match="setting"):
+        run_grid(X, protocol, runs, setting="best")

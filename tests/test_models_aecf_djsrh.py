@@ -27,7 +27,17 @@ def test_aecf_sign_learns_the_planted_groups(make_planted, learning_model):
     assert (user_group[:, None] == item_group[ranked]).mean() > 0.8  # chance: 0.25
 
 
-@pytest.mark.parametrize("affinity", ["shifted", "cosine"])
+def standardized(cosines):
+    # The documented rule, in numpy: z-scores of the off-diagonal entries
+    # (sample std), clipped at 3, over 3; ones on the diagonal.
+    off = ~np.eye(len(cosines), dtype=bool)
+    z = (cosines - cosines[off].mean()) / cosines[off].std(ddof=1)
+    target = np.clip(z, -3, 3) / 3
+    np.fill_diagonal(target, 1.0)
+    return target
+
+
+@pytest.mark.parametrize("affinity", ["shifted", "cosine", "standardized"])
 def test_djsrh_target_affinity_matches_its_formula(affinity):
     rng = np.random.default_rng(0)
     users = (rng.random((6, 20)) < 0.3) * rng.integers(1, 6, (6, 20)).astype(np.float64)
@@ -38,6 +48,9 @@ def test_djsrh_target_affinity_matches_its_formula(affinity):
     s_items = normalize(items) @ normalize(items).T
     if affinity == "shifted":  # DJSRH's own 2 cos - 1, made for dense image features
         s_users, s_items = 2 * s_users - 1, 2 * s_items - 1
+    if affinity == "standardized":  # the default: sparse rows' cosines spread onto [-1, 1]
+        s_users, s_items = standardized(s_users), standardized(s_items)
+        assert s_users.min() >= -1 and s_users.max() <= 1
     joint = 0.7 * s_users + 0.3 * s_items
     np.testing.assert_allclose(got, 1.2 * (0.7 * joint + 0.3 * joint @ joint.T / 6), rtol=1e-10)
 
@@ -49,8 +62,16 @@ def test_aecf_and_djsrh_refuse_bad_new_parameters(planted, quick_model):
         quick_model("DJSRH", affinity="pearson").fit(planted[0])
 
 
-def test_djsrh_with_cosine_affinity_learns_the_planted_groups(make_planted, learning_model):
+def test_standardized_affinity_of_identical_pairs_is_all_ones():
+    # No contrast in the batch (every row the same): no division by a zero std.
+    rows = torch.ones((4, 5), dtype=torch.float64)
+    got = DJSRH(eta=0.0, mu=1.0, beta=0.5)._target_similarity(rows, rows)
+    assert torch.isfinite(got).all()
+
+
+@pytest.mark.parametrize("affinity", ["standardized", "cosine"])
+def test_djsrh_learns_the_planted_groups(make_planted, learning_model, affinity):
     X, user_group, item_group = make_planted()
-    model = learning_model("DJSRH").fit(X)
+    model = learning_model("DJSRH", affinity=affinity).fit(X)
     ranked = model.recommend(np.arange(X.shape[0]), k=5)
     assert (user_group[:, None] == item_group[ranked]).mean() > 0.8  # chance: 0.25

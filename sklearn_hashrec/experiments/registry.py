@@ -22,9 +22,8 @@ from ..models import (
     RandomRecommender,
 )
 
-__all__ = ["BINARIZE_SUFFIX", "MODELS", "ModelSpec", "all_variant_names", "build_estimator",
-           "parse_variant",
-           "select_variants", "variant_name"]
+__all__ = ["BINARIZE_SUFFIX", "MODELS", "TUNING_BUDGET", "ModelSpec", "all_variant_names",
+           "build_estimator", "parse_variant", "select_variants", "variant_name"]
 
 BINARIZE_SUFFIX = {"sign": "S", "tanh": "ST", "sign_tanh": "SST", None: "C"}
 _SUFFIX_BINARIZE = {suffix: binarize for binarize, suffix in BINARIZE_SUFFIX.items()}
@@ -47,6 +46,15 @@ class ModelSpec:
         Other names of the family (the class name), accepted when parsing.
     in_paper : bool
         Whether the paper's tables have it; the others (EASE) run only when named.
+    tuning_grid : dict
+        The family's own hyperparameters for ``hashrec reproduce --tune``, as
+        a ``GridSearchCV`` grid. Every family that learns gets the same
+        budget: :data:`TUNING_BUDGET` points, a learning rate (or EASE's
+        ``l2_reg``) crossed with one regulariser of the method.
+    paper_recipe : callable or None
+        ``paper_recipe(n_bits, dataset) -> dict``: the parameters the paper
+        states for the family where the package's defaults depart from them;
+        ``None`` when the defaults are the paper's.
     """
 
     family: str
@@ -54,21 +62,75 @@ class ModelSpec:
     paper_variants: tuple = ()
     aliases: tuple = field(default=())
     in_paper: bool = True
+    tuning_grid: dict = field(default_factory=dict)
+    paper_recipe: object = None
 
     @property
     def has_codes(self) -> bool:
         return bool(self.paper_variants)
 
 
+#: Grid points per family for ``--tune``: the same for every family that learns.
+TUNING_BUDGET = 4
+
+
+def _paper_dropout(n_bits: int) -> float:
+    # Section 5.2: 0.6 for 5, 10 and 20 bits, 0.8 for 40 (cross-validated there).
+    return 0.8 if n_bits >= 40 else 0.6
+
+
+def _paper_lambda_ae(dataset: str) -> float:
+    # Section 5.2: 0.1 on MovieLens-1M, 10 on Amazon and Ichiba (and, here, the other sets).
+    return 0.1 if dataset.startswith("ml-") else 10.0
+
+
+def _explicit(dataset: str) -> bool:
+    # The rating datasets, where the paper's relevance is "rating > 3".
+    return dataset.startswith("ml-") or dataset == "amazon"
+
+
+def _mf_recipe(n_bits, dataset):
+    # Eq. 9 sums over observed ratings only; lambda = 0.4 is already the default.
+    return {"unobserved_weight": 0.0}
+
+
+def _aecf_recipe(n_bits, dataset):
+    return {"straight_through": False, "dropout": _paper_dropout(n_bits),
+            "lambda_ae": _paper_lambda_ae(dataset)}
+
+
+def _djsrh_recipe(n_bits, dataset):
+    return {"affinity": "shifted"}
+
+
+def _ccsr_recipe(n_bits, dataset):
+    # docs/ccsr.md, "Departures from the paper's recipe".
+    return {"straight_through": False, "pos_weight": 1.0, "logit_scale": 1.0,
+            "dropout": _paper_dropout(n_bits), "hidden_layer_sizes": (128,),
+            "lambda_ae": _paper_lambda_ae(dataset), "input": "ratings",
+            "relevance_threshold": 3.0 if _explicit(dataset) else 0.0}
+
+
 MODELS: dict[str, ModelSpec] = {spec.family: spec for spec in [
     ModelSpec("Random", RandomRecommender, aliases=("RandomRecommender",)),
     ModelSpec("Top", PopularityRecommender, aliases=("PopularityRecommender", "popularity")),
-    ModelSpec("CF", BinaryMF, ("sign",), aliases=("BinaryMF",)),
-    ModelSpec("CFCodeReg", CFCodeReg, ("sign",)),
-    ModelSpec("AECF", AECF, ("sign", "tanh", "sign_tanh", None)),
-    ModelSpec("DJSRH", DJSRH, ("tanh", "sign_tanh")),
-    ModelSpec("CCSR", CCSR, ("sign", "tanh", "sign_tanh", None)),
-    ModelSpec("EASE", EASE, in_paper=False),
+    ModelSpec("CF", BinaryMF, ("sign",), aliases=("BinaryMF",),
+              tuning_grid={"learning_rate": [3e-3, 1e-2], "l2_reg": [0.1, 0.4]},
+              paper_recipe=_mf_recipe),
+    ModelSpec("CFCodeReg", CFCodeReg, ("sign",),
+              tuning_grid={"learning_rate": [3e-3, 1e-2], "l2_reg": [0.1, 0.4]},
+              paper_recipe=_mf_recipe),
+    ModelSpec("AECF", AECF, ("sign", "tanh", "sign_tanh", None),
+              tuning_grid={"learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.3]},
+              paper_recipe=_aecf_recipe),
+    ModelSpec("DJSRH", DJSRH, ("tanh", "sign_tanh"),
+              tuning_grid={"learning_rate": [1e-3, 3e-3], "mu": [1.0, 1.5]},
+              paper_recipe=_djsrh_recipe),
+    ModelSpec("CCSR", CCSR, ("sign", "tanh", "sign_tanh", None),
+              tuning_grid={"learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.3]},
+              paper_recipe=_ccsr_recipe),
+    ModelSpec("EASE", EASE, in_paper=False,
+              tuning_grid={"l2_reg": [100.0, 300.0, 1000.0, 3000.0]}),
 ]}
 _ALIASES = {alias: spec.family for spec in MODELS.values() for alias in spec.aliases}
 
