@@ -9,6 +9,8 @@ seen-item filtering, fold-in entry points and scoring. A model implements
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -76,6 +78,7 @@ class BaseRecommender(BaseEstimator):
         previous = {name: self.__dict__[name] for name in _VALIDATION_ATTRIBUTES
                     if name in self.__dict__}
         try:
+            _warn_if_triples(X)
             X = self._validate_interactions(X, reset=True)
             if X.nnz == 0:
                 raise ValueError(
@@ -508,6 +511,36 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _warn_if_triples(X) -> None:
+    """Warn when ``X`` looks like a log of ``(user, item[, rating])`` rows, not a matrix.
+
+    Such a table passes as a matrix of a few "items" and many "users", and a
+    model would train on it without complaint. The signs: 2 to 4 columns, many
+    more rows, and the first two columns integer-valued with many distinct
+    values each (a matrix's columns hold a handful of ratings or 0/1).
+    """
+    if sp.issparse(X) or not hasattr(X, "shape") and not isinstance(X, (list, tuple)):
+        return
+    shape = np.shape(X)
+    if len(shape) != 2 or not 2 <= shape[1] <= 4 or shape[0] < 50 * shape[1]:
+        return
+    try:
+        ids = np.asarray(X[:, :2] if isinstance(X, np.ndarray) else np.asarray(X)[:, :2],
+                         dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    integral = np.isfinite(ids).all() and (ids == np.round(ids)).all() and (ids >= 0).all()
+    if integral and all(len(np.unique(ids[:, j])) > 20 for j in range(2)):
+        warnings.warn(
+            f"X looks like a table of (user, item[, rating]) rows ({shape[0]} rows, "
+            f"{shape[1]} columns, integer ids in the first two), not a users x items "
+            f"matrix: fit would learn {shape[1]} items. Build the matrix with "
+            "sklearn_hashrec.preprocessing.InteractionEncoder (e.g. "
+            "InteractionEncoder(rating_col=2).fit_transform(table)).",
+            UserWarning, stacklevel=4,
+        )
 
 
 def canonical_csr(X) -> sp.csr_matrix:

@@ -361,76 +361,103 @@ def load_gowalla(*, data_home=None) -> Bunch:
     return bunch
 
 
-def load_interactions(path, *, sep: str | None = None, columns=(0, 1, 2),
-                      header: bool | None = None, implicit: bool = False) -> Bunch:
-    """Load a user's own (user, item[, rating]) file as a users x items matrix.
+def load_interactions(source, *, sep: str | None = None, columns=None,
+                      header: bool | None = None, implicit: bool = False,
+                      duplicates: str = "sum") -> Bunch:
+    r"""Load your own ``(user, item[, rating])`` interactions as a users x items matrix.
+
+    The matrix is built by :class:`~sklearn_hashrec.preprocessing.InteractionEncoder`,
+    returned as ``bunch.encoder`` to map ids to rows and columns and back
+    (``encoder.decode_items(model.recommend(...))``).
 
     Parameters
     ----------
-    path : str or path-like
-        A CSV/TSV file (optionally ``.gz``) or a parquet file (needs pandas with
-        a parquet engine).
+    source : str, path-like or DataFrame
+        A CSV/TSV file (optionally ``.gz``), a parquet file (needs pandas with
+        a parquet engine), or a DataFrame (pandas, polars, ...).
     sep : str, default=None
-        Field separator; by default guessed from the first line (tab, comma,
-        ``::``, semicolon or whitespace).
-    columns : tuple of int or str, default=(0, 1, 2)
-        Positions (or header names) of the user, item and rating fields; give
-        two for implicit data without ratings.
+        Field separator of a text file; by default guessed from the first line
+        (tab, ``::``, comma, semicolon, else whitespace). Fields may be quoted
+        (the csv module's rules), except with ``::`` or whitespace.
+    columns : tuple of int or str, default=None
+        Positions (or header names) of the user, item and rating fields. By
+        default ``(0, 1, 2)``, or ``(0, 1)`` (no ratings) when the table has
+        two columns.
     header : bool, default=None
-        Whether the first line is a header; by default, it is one when its
-        rating field is not a number.
+        Whether a text file's first line is a header. By default it is one when
+        its rating field is not a number, when an id field is not a number
+        where the next line's is, or when its user field is a usual column
+        name (``user``, ``user_id``, ``userId``, ...).
     implicit : bool, default=False
         Store 1 for every pair instead of the rating.
+    duplicates : {"sum", "last"}, default="sum"
+        A pair given several times: values summed, or the last one kept.
 
     Returns
     -------
     data : sklearn.utils.Bunch
-        ``data`` (float32 CSR; duplicate pairs are summed), ``user_ids`` and
-        ``item_ids`` (the file's ids, sorted; strings or integers), ``DESCR``.
+        ``data`` (float32 CSR), ``user_ids`` and ``item_ids`` (the ids, sorted;
+        integers when every id of a text file is one, else strings),
+        ``encoder`` (the fitted ``InteractionEncoder``), ``DESCR``.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> from sklearn_hashrec.datasets import load_interactions
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "ratings.csv"
-    >>> _ = path.write_text("user,item,rating\nann,x,5\nbob,x,3\nbob,y,4\n")
+    >>> _ = path.write_text('user,item,rating\nann,"x, 2nd ed.",5\nbob,x,3\nbob,y,4\n')
     >>> bunch = load_interactions(path)
-    >>> bunch.data.toarray(), bunch.user_ids.tolist(), bunch.item_ids.tolist()
-    (array([[5., 0.],
-           [3., 4.]], dtype=float32), ['ann', 'bob'], ['x', 'y'])
+    >>> bunch.data.toarray()
+    array([[0., 5., 0.],
+           [3., 0., 4.]], dtype=float32)
+    >>> bunch.user_ids.tolist(), bunch.item_ids.tolist()
+    (['ann', 'bob'], ['x', 'x, 2nd ed.', 'y'])
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No interactions file at {path}.")
-    if path.suffix == ".parquet":
-        table = _read_parquet(path)
-        names = list(table.columns)
-        fields = [table[c if isinstance(c, str) else names[c]].to_numpy() for c in columns]
+    from .preprocessing import InteractionEncoder
+
+    path = None
+    if hasattr(source, "columns"):
+        table = source
     else:
-        fields = _read_delimited(path, sep, columns, header)
-    users, items = fields[0], fields[1]
-    if len(fields) > 2 and not implicit:
-        try:
-            values = np.asarray(fields[2], dtype=np.float64)
-        except ValueError as exc:
-            raise ValueError(f"{path}: the rating column is not numeric ({exc}).") from None
-    else:
-        values = np.ones(len(users))
-    users, items = _normalize_ids(users), _normalize_ids(items)
-    data, user_ids, item_ids = interactions_from_triples(users, items, values)
-    if implicit:
-        data.data[:] = 1
-    return _bunch(data, user_ids, item_ids, "User-supplied interactions.", path, "your source")
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"No interactions file at {path}.")
+        if path.suffix == ".parquet":
+            table = _read_parquet(path)
+        else:
+            table = _read_delimited(path, sep, columns, header)
+            columns = tuple(range(len(table.columns)))
+    if columns is None:
+        columns = (0, 1, 2) if len(table.columns) >= 3 else (0, 1)
+    if len(columns) not in (2, 3):
+        raise ValueError(f"columns must name 2 or 3 fields (user, item[, rating]); got "
+                         f"{columns!r}.")
+    rating = columns[2] if len(columns) > 2 and not implicit else None
+    encoder = InteractionEncoder(columns[0], columns[1], rating, duplicates=duplicates)
+    where = path if path is not None else "the DataFrame"
+    try:
+        data = encoder.fit_transform(table)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    bunch = _bunch(data, encoder.user_ids_, encoder.item_ids_,
+                   "User-supplied interactions.", where, "your source")
+    bunch.encoder = encoder
+    return bunch
 
 
-def _normalize_ids(values):
-    values = np.asarray(values)
-    if values.dtype.kind in "OUS":
-        try:
-            return values.astype(np.int64)
-        except ValueError:
-            return values.astype(str)
-    return values
+class _Columns:
+    """A minimal column table (``.columns``, ``table[name]``) for parsed text files."""
+
+    def __init__(self, fields: list):
+        self.columns = list(range(len(fields)))
+        self._fields = fields
+
+    def __getitem__(self, position):
+        return self._fields[position]
+
+
+_HEADER_WORDS = {"user", "users", "user_id", "userid", "uid", "item", "items", "item_id",
+                 "itemid", "iid", "movie", "movieid", "movie_id", "product", "product_id"}
 
 
 def _read_parquet(path):
@@ -442,26 +469,66 @@ def _read_parquet(path):
     return pd.read_parquet(path)
 
 
-def _read_delimited(path, sep, columns, header):
+def _read_delimited(path, sep, columns, header) -> _Columns:
+    """The selected fields of a delimited text file, as a column table of ids and values."""
+    import csv
+
     with _open_text(path) as handle:
-        lines = [line.rstrip("\r\n") for line in handle if line.strip()]
+        lines = [line for line in handle.read().splitlines() if line.strip()]
     if not lines:
         raise ValueError(f"{path} is empty.")
     if sep is None:
         sep = next((s for s in ("\t", "::", ",", ";") if s in lines[0]), None)
-    rows = [line.split(sep) if sep else line.split() for line in lines]
-    first = rows[0]
+    if sep is None or len(sep) > 1:  # whitespace or "::" (MovieLens .dat): no quoting
+        rows = [line.split(sep) for line in lines]
+    else:
+        rows = list(csv.reader(lines, delimiter=sep, skipinitialspace=True))
+    n_fields = len(rows[0])
+    if columns is None:
+        columns = (0, 1, 2) if n_fields >= 3 else (0, 1)
+    first = [field.strip() for field in rows[0]]
     if header is None:
-        probe = columns[2] if len(columns) > 2 and isinstance(columns[2], int) else None
-        header = any(isinstance(c, str) for c in columns) or (
-            probe is not None and not _is_number(first[probe]))
-    names = [name.strip() for name in first] if header else []
+        header = any(isinstance(c, str) for c in columns) or _looks_like_header(
+            rows, [c for c in columns if isinstance(c, int)])
+    names = first if header else []
     body = rows[1:] if header else rows
-    indices = [names.index(c) if isinstance(c, str) else c for c in columns]
+    if not body:
+        raise ValueError(f"{path} has a header and no interactions.")
     try:
-        return [np.array([row[i].strip() for row in body]) for i in indices]
+        indices = [names.index(c) if isinstance(c, str) else c for c in columns]
+    except ValueError:
+        raise ValueError(f"{path}: columns {columns!r} are not all in the header "
+                         f"{names}.") from None
+    try:
+        fields = [np.array([row[i].strip() for row in body]) for i in indices]
     except IndexError:
-        raise ValueError(f"{path}: a line has fewer than {max(indices) + 1} fields.") from None
+        line = next(n for n, row in enumerate(body) if len(row) <= max(indices))
+        raise ValueError(f"{path}: line {line + 1 + bool(header)} has fewer than "
+                         f"{max(indices) + 1} fields.") from None
+    return _Columns([_normalize_ids(fields[0]), _normalize_ids(fields[1]), *fields[2:]])
+
+
+def _looks_like_header(rows, positions) -> bool:
+    first = [field.strip() for field in rows[0]]
+    if len(positions) > 2 and positions[2] < len(first) and not _is_number(first[positions[2]]):
+        return True  # a rating field that is not a number
+    if first and first[positions[0]].lower() in _HEADER_WORDS:
+        return True
+    if len(rows) > 1:
+        second = [field.strip() for field in rows[1]]
+        return any(p < min(len(first), len(second)) and not _is_number(first[p])
+                   and _is_number(second[p]) for p in positions[:2])
+    return False
+
+
+def _normalize_ids(values):
+    values = np.asarray(values)
+    if values.dtype.kind in "OUS":
+        try:
+            return values.astype(np.int64)
+        except ValueError:
+            return values.astype(str)
+    return values
 
 
 def _is_number(text: str) -> bool:

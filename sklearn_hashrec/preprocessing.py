@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["BinarizeInteractions"]
+__all__ = ["BinarizeInteractions", "InteractionEncoder"]
 
 
 class BinarizeInteractions(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -86,3 +86,281 @@ class BinarizeInteractions(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         tags.input_tags.sparse = True
         tags.requires_fit = False
         return tags
+
+
+class InteractionEncoder(TransformerMixin, BaseEstimator):
+    """Turn a table of ``(user, item[, rating])`` rows into a users x items CSR matrix.
+
+    Interaction logs are tables with string or integer ids; the recommenders
+    take a matrix whose rows are users and columns items. The encoder learns
+    the two vocabularies in ``fit`` (sorted, as ``OneHotEncoder``'s
+    categories), builds the matrix in ``transform``, and maps indices back to
+    ids (:meth:`inverse_transform`, :meth:`decode_items`, :meth:`encode_users`).
+
+    Parameters
+    ----------
+    user_col, item_col : str or int, default=0, 1
+        The user and item columns: a name (DataFrames) or a position.
+    rating_col : str, int or None, default=None
+        The value column; ``None`` stores 1 for every row (implicit data).
+    duplicates : {"sum", "last"}, default="sum"
+        A pair that occurs several times: its values summed, or the last row's
+        value kept (a log of re-ratings).
+    handle_unknown : {"error", "ignore"}, default="error"
+        A user or item unseen in ``fit`` at ``transform`` time: an error, or
+        its rows are dropped.
+    dtype : numpy dtype, default=np.float32
+        The matrix's dtype.
+
+    Attributes
+    ----------
+    user_ids_ : ndarray of shape (n_users,)
+        The users' ids; row ``u`` of the matrix is ``user_ids_[u]``.
+    item_ids_ : ndarray of shape (n_items,)
+        The items' ids; column ``i`` is ``item_ids_[i]``.
+    feature_names_in_ : ndarray of str
+        The columns of a DataFrame passed to ``fit``.
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.preprocessing import InteractionEncoder
+    >>> log = [("ann", "x", 5), ("bob", "x", 3), ("bob", "y", 4)]
+    >>> encoder = InteractionEncoder(rating_col=2)
+    >>> encoder.fit_transform(log).toarray()
+    array([[5., 0.],
+           [3., 4.]], dtype=float32)
+    >>> encoder.user_ids_.tolist(), encoder.decode_items([[1, 0, -1]]).tolist()
+    (['ann', 'bob'], [['y', 'x', None]])
+    """
+
+    _parameter_constraints: dict = {
+        "user_col": [str, Integral],
+        "item_col": [str, Integral],
+        "rating_col": [str, Integral, None],
+        "duplicates": [StrOptions({"sum", "last"})],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
+        "dtype": "no_validation",
+    }
+
+    def __init__(self, user_col=0, item_col=1, rating_col=None, *, duplicates: str = "sum",
+                 handle_unknown: str = "error", dtype=np.float32):
+        self.user_col = user_col
+        self.item_col = item_col
+        self.rating_col = rating_col
+        self.duplicates = duplicates
+        self.handle_unknown = handle_unknown
+        self.dtype = dtype
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the user and item vocabularies of a table.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like of shape (n_rows, n_columns) or list of tuples
+            One interaction per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : InteractionEncoder
+        """
+        users, items, _ = self._fields(X, reset=True)
+        self.user_ids_ = np.unique(users)
+        self.item_ids_ = np.unique(items)
+        return self
+
+    def transform(self, X) -> sp.csr_matrix:
+        """The ``(n_users, n_items)`` matrix of a table, over the fitted vocabularies.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or list of tuples
+            One interaction per row, with the columns given at construction.
+
+        Returns
+        -------
+        X_matrix : csr_matrix of shape (len(user_ids_), len(item_ids_))
+            Rows that name an unknown id are an error, or dropped with
+            ``handle_unknown="ignore"``.
+        """
+        check_is_fitted(self)
+        users, items, values = self._fields(X, reset=False)
+        rows, row_known = _lookup(self.user_ids_, users)
+        cols, col_known = _lookup(self.item_ids_, items)
+        known = row_known & col_known
+        if not known.all() and self.handle_unknown == "error":
+            unknown = [*np.asarray(users)[~row_known][:3], *np.asarray(items)[~col_known][:3]]
+            raise ValueError(
+                f"{int((~known).sum())} rows name a user or item unseen in fit (e.g. "
+                f"{unknown}); pass handle_unknown='ignore' to drop them."
+            )
+        rows, cols, values = rows[known], cols[known], values[known]
+        shape = (len(self.user_ids_), len(self.item_ids_))
+        if self.duplicates == "last":
+            # The last occurrence of each pair: unique over the reversed rows.
+            keys = rows.astype(np.int64) * shape[1] + cols
+            _, first_in_reversed = np.unique(keys[::-1], return_index=True)
+            keep = len(keys) - 1 - first_in_reversed
+            rows, cols, values = rows[keep], cols[keep], values[keep]
+        matrix = sp.csr_matrix((values.astype(self.dtype), (rows, cols)), shape=shape)
+        matrix.sum_duplicates()
+        return matrix
+
+    def inverse_transform(self, X):
+        """The ``(user, item, value)`` rows of a matrix's stored entries.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (len(user_ids_), len(item_ids_))
+
+        Returns
+        -------
+        table : DataFrame or ndarray of shape (n_entries, 3)
+            A DataFrame with the fitted column names when ``fit`` saw one
+            (pandas), else an object array of rows.
+        """
+        check_is_fitted(self)
+        X = sp.coo_matrix(X)
+        if X.shape != (len(self.user_ids_), len(self.item_ids_)):
+            raise ValueError(f"X has shape {X.shape}; the encoder has "
+                             f"{len(self.user_ids_)} users and {len(self.item_ids_)} items.")
+        users, items = self.user_ids_[X.row], self.item_ids_[X.col]
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and getattr(self, "_pandas_input", False):
+            import pandas as pd
+
+            value = self.rating_col if isinstance(self.rating_col, str) else "value"
+            return pd.DataFrame({self._name(self.user_col): users,
+                                 self._name(self.item_col): items, value: X.data})
+        table = np.empty((X.nnz, 3), dtype=object)
+        table[:, 0], table[:, 1], table[:, 2] = users, items, X.data
+        return table
+
+    def encode_users(self, ids) -> np.ndarray:
+        """Row indices of user ids; an unknown id raises ``KeyError``."""
+        check_is_fitted(self)
+        return _encode(self.user_ids_, ids, "user")
+
+    def encode_items(self, ids) -> np.ndarray:
+        """Column indices of item ids; an unknown id raises ``KeyError``."""
+        check_is_fitted(self)
+        return _encode(self.item_ids_, ids, "item")
+
+    def decode_items(self, indices) -> np.ndarray:
+        """Item ids of column indices, as ``recommend`` returns them.
+
+        ``recommend`` pads a row with ``-1`` when fewer than ``k`` items are
+        left; those slots become ``None`` here (an object array), never the
+        last item's id.
+        """
+        check_is_fitted(self)
+        return _decode(self.item_ids_, indices)
+
+    def decode_users(self, indices) -> np.ndarray:
+        """User ids of row indices (``-1`` becomes ``None``)."""
+        check_is_fitted(self)
+        return _decode(self.user_ids_, indices)
+
+    def _name(self, column):
+        return column if isinstance(column, str) else self.feature_names_in_[column]
+
+    def _fields(self, X, reset: bool):
+        columns = [self.user_col, self.item_col] + (
+            [self.rating_col] if self.rating_col is not None else [])
+        if hasattr(X, "columns"):  # pandas, polars and other DataFrames
+            names = [str(c) for c in X.columns]
+            if reset:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+                self._pandas_input = type(X).__module__.startswith("pandas")
+            fields = []
+            for column in columns:
+                if isinstance(column, str):
+                    if column not in names:
+                        raise ValueError(f"column {column!r} is not in the table {names}.")
+                    name = X.columns[names.index(column)]
+                else:
+                    if not -len(names) <= column < len(names):
+                        raise ValueError(f"column {column} is out of range for {len(names)} "
+                                         "columns.")
+                    name = X.columns[column]
+                fields.append(np.asarray(X[name]))
+        else:
+            if any(isinstance(c, str) for c in columns):
+                raise ValueError("column names need a DataFrame; give positions for arrays.")
+            table = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+            if table.ndim != 2:
+                raise ValueError(f"expected a table of rows (2-D), got {table.ndim} dimension(s).")
+            if reset:
+                self._pandas_input = False
+            try:
+                fields = [table[:, c] for c in columns]
+            except IndexError:
+                raise ValueError(f"a column of {columns} is out of range for "
+                                 f"{table.shape[1]} columns.") from None
+        if reset and len(fields[0]) == 0:
+            raise ValueError("the table has no rows.")
+        users, items = _ids(fields[0]), _ids(fields[1])
+        if self.rating_col is None:
+            values = np.ones(len(users))
+        else:
+            try:
+                values = np.asarray(fields[2], dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"the rating column is not numeric ({exc}).") from None
+            if not np.isfinite(values).all():
+                raise ValueError("the rating column has NaN or infinite values.")
+        return users, items, values
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _ids(values) -> np.ndarray:
+    """Ids as a sortable array: integers stay integers, anything else becomes str."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        if np.isfinite(values).all() and (values == np.round(values)).all():
+            return values.astype(np.int64)
+        raise ValueError("ids must be integers or strings; got non-integer numbers.")
+    if values.dtype.kind == "O" and all(isinstance(v, (int, np.integer)) for v in values):
+        return values.astype(np.int64)
+    if any(v is None or (isinstance(v, float) and v != v) for v in values.ravel()):
+        raise ValueError("ids must not be missing (None or NaN).")
+    return values.astype(str)
+
+
+def _lookup(vocabulary: np.ndarray, ids: np.ndarray):
+    """Indices of ``ids`` in the sorted ``vocabulary`` and which of them are in it."""
+    if vocabulary.dtype.kind != ids.dtype.kind:
+        # An integer vocabulary never contains a string id, and the reverse.
+        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    position = np.searchsorted(vocabulary, ids).clip(0, len(vocabulary) - 1)
+    return position, vocabulary[position] == ids
+
+
+def _encode(vocabulary, ids, what):
+    ids = _ids(np.atleast_1d(np.asarray(ids, dtype=object)))
+    position, known = _lookup(vocabulary, ids)
+    if not known.all():
+        raise KeyError(f"unknown {what} id(s) {ids[~known][:5].tolist()}")
+    return position
+
+
+def _decode(vocabulary, indices):
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise ValueError("indices must be integers.")
+    if ((indices < -1) | (indices >= len(vocabulary))).any():
+        raise ValueError(f"indices must lie in [-1, {len(vocabulary)}); -1 marks padding.")
+    out = np.empty(indices.shape, dtype=object)
+    valid = indices >= 0
+    out[valid] = vocabulary[indices[valid]]
+    out[~valid] = None
+    return out
