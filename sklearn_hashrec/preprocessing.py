@@ -196,8 +196,41 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
                 f"{int((~known).sum())} rows name a user or item unseen in fit (e.g. "
                 f"{unknown}); pass handle_unknown='ignore' to drop them."
             )
-        rows, cols, values = rows[known], cols[known], values[known]
-        shape = (len(self.user_ids_), len(self.item_ids_))
+        return self._matrix(rows[known], cols[known], values[known], len(self.user_ids_))
+
+    def transform_history(self, X) -> tuple[np.ndarray, sp.csr_matrix]:
+        """The rows of any users, new ones too, over the fitted items.
+
+        What a recommender's ``recommend_from_history`` takes for users that
+        were not in ``fit``: their interactions with the fitted items.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or list of tuples
+            One interaction per row.
+
+        Returns
+        -------
+        user_ids : ndarray of shape (n_users_new,)
+            The table's users, sorted: row ``j`` of the matrix is ``user_ids[j]``.
+        X_matrix : csr_matrix of shape (n_users_new, len(item_ids_))
+            Items unseen in ``fit`` are an error, or dropped with
+            ``handle_unknown="ignore"``.
+        """
+        check_is_fitted(self)
+        users, items, values = self._fields(X, reset=False)
+        user_ids, rows = np.unique(users, return_inverse=True)
+        cols, known = _lookup(self.item_ids_, items)
+        if not known.all() and self.handle_unknown == "error":
+            raise ValueError(
+                f"{int((~known).sum())} rows name an item unseen in fit (e.g. "
+                f"{np.asarray(items)[~known][:3].tolist()}); pass handle_unknown='ignore' to "
+                "drop them."
+            )
+        return user_ids, self._matrix(rows[known], cols[known], values[known], len(user_ids))
+
+    def _matrix(self, rows, cols, values, n_rows) -> sp.csr_matrix:
+        shape = (n_rows, len(self.item_ids_))
         if self.duplicates == "last":
             # The last occurrence of each pair: unique over the reversed rows.
             keys = rows.astype(np.int64) * shape[1] + cols
