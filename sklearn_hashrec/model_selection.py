@@ -80,7 +80,7 @@ def train_test_split_interactions(X, test_size: float = 0.2, *, per_user: bool =
     >>> X = np.array([[5, 3, 0, 1, 4], [0, 2, 2, 0, 0]], dtype=float)
     >>> train, test = train_test_split_interactions(X, 0.25, random_state=0)
     >>> train.nnz, test.nnz, np.allclose((train + test).toarray(), X)
-    (5, 1, True)
+    (4, 2, True)
     """
     if isinstance(test_size, bool) or not isinstance(test_size, Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}.")

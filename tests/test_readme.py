@@ -20,3 +20,11 @@ def test_ci_runs_the_readme_test_command_verbatim():
     test_command = readme_commands()[1]
     ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
+
+
+def test_the_default_run_collects_the_packages_doctests():
+    import tomllib
+
+    options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "sklearn_hashrec" in options["testpaths"]
+    assert "--doctest-modules" in options["addopts"]
