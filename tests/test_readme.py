@@ -23,8 +23,6 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 
 def test_the_default_run_collects_the_packages_doctests():
-    import tomllib
-
-    options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
-    assert "sklearn_hashrec" in options["testpaths"]
-    assert "--doctest-modules" in options["addopts"]
+    text = (REPO / "pyproject.toml").read_text()  # no tomllib before Python 3.11
+    assert 'testpaths = ["tests", "sklearn_hashrec"]' in text
+    assert re.search(r"addopts = .*--doctest-modules", text)
