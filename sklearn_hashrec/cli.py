@@ -72,10 +72,15 @@ def cmd_reproduce(args) -> int:
                + ["fit_seconds"])
     table = markdown_table(rows, bits, title, metrics)
     (out / f"{stem}.md").write_text(table)
-    plot_by_code_length(rows, bits, out / f"{stem}.png",
-                        f"NDCG@10 by code length, {args.dataset} ({setting})")
+    written = ".csv"
+    try:
+        plot_by_code_length(rows, bits, out / f"{stem}.png",
+                            f"NDCG@10 by code length, {args.dataset} ({setting})")
+        written += " and .png"
+    except ImportError as exc:
+        print(f"hashrec: no plot ({exc})", file=sys.stderr)
     print(table)
-    print(f"wrote {out / (stem + '.md')}, .csv and .png")
+    print(f"wrote {out / (stem + '.md')}, {written}")
     return 0
 
 

@@ -306,3 +306,12 @@ def test_run_grid_settings_tuned_and_paper(planted):
         protocol.fit_and_evaluate(recipe, train, test)["NDCG@10"])
     with pytest.raises(ValueError, match="setting"):
         run_grid(X, protocol, runs, setting="best")
+
+
+def test_plots_without_matplotlib_say_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    rows = [{"model": "CCSR-S", "n_bits": 8, "seed": 0, "NDCG@10": 0.2}]
+    with pytest.raises(ImportError, match=r"sklearn-hashrec\[plot\]"):
+        plot_by_code_length(rows, [8], tmp_path / "x.png", "title")

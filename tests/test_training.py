@@ -222,13 +222,21 @@ def test_early_stopping_keeps_the_best_epoch(planted):
     assert scores[model.n_epochs_ - 1] == max(scores)
 
 
-def test_verbose_prints_progress(quick_model, small_X, capsys):
-    quick_model("CCSR", verbose=1, early_stopping=True, n_iter_no_change=1,
-                max_epochs=3).fit(small_X)
-    out = capsys.readouterr().out
-    assert "[CCSR] epoch 1/3 loss" in out and "validation NDCG" in out
-    quick_model("CCSR").fit(small_X)
-    assert capsys.readouterr().out == ""
+def test_verbose_reports_progress_through_tqdm_and_logging(quick_model, small_X, capsys,
+                                                            caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="sklearn_hashrec"):
+        quick_model("CCSR", verbose=1, early_stopping=True, n_iter_no_change=1,
+                    max_epochs=3).fit(small_X)
+    records = [r.getMessage() for r in caplog.records if r.name == "sklearn_hashrec"]
+    assert records[0].startswith("[CCSR] epoch 1/3 loss") and "validation NDCG" in records[0]
+    captured = capsys.readouterr()
+    assert captured.out == "" and "CCSR" in captured.err and "epoch" in captured.err  # the bar
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="sklearn_hashrec"):
+        quick_model("CCSR").fit(small_X)
+    assert capsys.readouterr() == ("", "") and not caplog.records
 
 
 def test_unavailable_cuda_is_a_clear_error(quick_model, small_X):

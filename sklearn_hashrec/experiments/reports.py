@@ -99,7 +99,11 @@ def markdown_table(rows, bits, title: str, metrics) -> str:
 
 def plot_by_code_length(rows, bits, path, title: str, metric: str = "NDCG@10") -> None:
     """A PNG of ``metric`` against code length, mean +- std over seeds, per model."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ImportError("Plots need matplotlib: pip install 'sklearn-hashrec[plot]' (or "
+                          "pip install matplotlib).") from exc
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -3,14 +3,14 @@
 * :class:`Trainer`: epochs of optimizer steps, the NaN guard, callbacks;
 * samplers (:class:`BlockSampler`, :class:`RowSampler`, :class:`PairSampler`):
   which users and items each step takes;
-* callbacks (:class:`EarlyStopping`, :class:`ProgressPrinter`): what happens
+* callbacks (:class:`EarlyStopping`, :class:`ProgressReporter`): what happens
   around epochs;
 * :class:`TorchHashRecommender`: the base class of the torch models, with
   their shared parameters and the contract a model fulfils.
 """
 
 from .batches import Batch, make_batch, resolve_device, sparse_tensor
-from .callbacks import Callback, EarlyStopping, ProgressPrinter, TrainingState
+from .callbacks import Callback, EarlyStopping, ProgressReporter, TrainingState
 from .distillation import (
     fitted_teacher,
     soft_labels,
@@ -21,7 +21,7 @@ from .samplers import BlockSampler, PairSampler, RowSampler, Sampler, wrapped_sl
 from .trainer import Trainer
 
 __all__ = [
-    "Batch", "BlockSampler", "Callback", "EarlyStopping", "PairSampler", "ProgressPrinter",
+    "Batch", "BlockSampler", "Callback", "EarlyStopping", "PairSampler", "ProgressReporter",
     "RowSampler", "Sampler", "TorchHashRecommender", "Trainer", "TrainingState", "make_batch",
     "resolve_device", "sparse_tensor", "wrapped_slice", "fitted_teacher",
     "soft_labels", "teacher_ranking_weights",

@@ -8,13 +8,17 @@ run to stop. The trainer calls them in order, so a callback that measures
 from __future__ import annotations
 
 import copy
+import logging
+import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-__all__ = ["Callback", "EarlyStopping", "ProgressPrinter", "TrainingState"]
+__all__ = ["Callback", "EarlyStopping", "ProgressReporter", "TrainingState"]
+
+logger = logging.getLogger("sklearn_hashrec")
 
 
 @dataclass
@@ -114,26 +118,46 @@ class EarlyStopping(Callback):
             state.epoch = self.best_epoch
 
 
-class ProgressPrinter(Callback):
-    """Print the loss and what other callbacks measured after each epoch.
+class ProgressReporter(Callback):
+    """Report the loss and what other callbacks measured after each epoch.
+
+    With ``verbose > 0``: a tqdm bar over the epochs on stderr, with the loss
+    and the validation score as its postfix, and one ``INFO`` record per epoch
+    on the ``"sklearn_hashrec"`` logger, which users route or silence with
+    :mod:`logging` (``logging.basicConfig(level=logging.INFO)`` prints them).
 
     Parameters
     ----------
     verbose : int
-        Prints when > 0.
+        Reports when > 0.
     """
 
     def __init__(self, verbose: int):
         self.verbose = verbose
+        self.bar = None
 
     def on_train_begin(self, state):
         self.start = time.perf_counter()
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=state.max_epochs, desc=state.name, unit="epoch",
+                            file=sys.stderr, leave=True)
 
     def on_epoch_end(self, state):
         if not self.verbose:
             return
+        measured = {"loss": state.loss_curve[-1], **state.logs}
+        self.bar.set_postfix({key: f"{value:.5f}" for key, value in measured.items()},
+                             refresh=False)
+        self.bar.update(1)
         message = f"epoch {state.epoch + 1}/{state.max_epochs} loss {state.loss_curve[-1]:.5f}"
         message += "".join(f" {key} {value:.5f}" for key, value in state.logs.items())
-        print(f"[{state.name}] {message} ({time.perf_counter() - self.start:.1f}s)", flush=True)
+        logger.info("[%s] %s (%.1fs)", state.name, message, time.perf_counter() - self.start)
         if state.stop and state.stop_reason:
-            print(f"[{state.name}] {state.stop_reason}", flush=True)
+            logger.info("[%s] %s", state.name, state.stop_reason)
+
+    def on_train_end(self, state):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

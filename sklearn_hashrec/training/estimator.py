@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..base import BaseHashRecommender
 from ..binarization import ALPHA_SCHEDULES, alpha_at_epoch
 from .batches import Batch, resolve_device
-from .callbacks import EarlyStopping, ProgressPrinter, TrainingState
+from .callbacks import EarlyStopping, ProgressReporter, TrainingState
 from .samplers import BlockSampler, Sampler
 from .trainer import Trainer
 
@@ -115,7 +115,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         if self.early_stopping:
             X, early_stopping = self._early_stopping(X, seed)
             callbacks.append(early_stopping)
-        callbacks.append(ProgressPrinter(self.verbose))
+        callbacks.append(ProgressReporter(self.verbose))
         trainer = Trainer(self._sampler_class(self.batch_size),
                           learning_rate=self.learning_rate, max_epochs=self.max_epochs,
                           alpha=self._alpha, device=device, with_rows=self._batch_with_rows,
