@@ -20,3 +20,32 @@ def test_quality_tables_match_their_csv():
     doc = (REPO / "docs" / "quality.md").read_text()
     table = quality.report(read_runs(REPO / "docs" / "results" / "quality-ml-1m.csv"))
     assert table in doc
+
+
+def test_reproduction_page_is_regenerated_from_the_committed_runs():
+    page = load_script("reproduction_doc").render()
+    assert page == (REPO / "docs" / "reproduction.md").read_text(), (
+        "docs/reproduction.md is out of date: run python benchmarks/reproduction_doc.py")
+
+
+def test_reproduction_page_sections_from_runs(tmp_path):
+    import pytest
+
+    from sklearn_hashrec.experiments import write_runs
+
+    doc = load_script("reproduction_doc")
+    write_runs(tmp_path / "ml-1m-defaults.csv", [
+        {"model": m, "n_bits": 40, "seed": s, "NDCG@10": v, "Recall@6": v / 2,
+         "fit_seconds": 10.0 * (s + 1)}
+        for m, s, v in [("Random", 0, 0.01), ("Random", 1, 0.01), ("Top", 0, 0.2),
+                        ("Top", 1, 0.2), ("CCSR-S", 0, 0.3), ("CCSR-S", 1, 0.5),
+                        ("CCSR-SST", 0, 0.1), ("CCSR-SST", 1, 0.1)]])
+    page = doc.render("{{ tables ml-1m defaults }}\n{{ learned ml-1m defaults }}\n"
+                      "{{ tables ml-1m tuned }}", results=tmp_path)
+    assert "| CCSR-S | 0.4000 +- 0.1000 | 0.7897 |" in page  # mean +- std, the paper beside
+    assert "| CCSR-S | 15 |" in page  # mean fit seconds
+    assert "| CCSR | CCSR-S | 0.4000 | 40.0 | above (+0.2000) |" in page
+    assert "--bits 40 --seeds 2 --out results" in page  # the command that ran them
+    assert "Not run yet" in page and "--tune" in page
+    with pytest.raises(ValueError, match="directive"):
+        doc.render("{{ nonsense }}", results=tmp_path)
