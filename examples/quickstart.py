@@ -25,7 +25,9 @@ def main():
     parser.add_argument("--verbose", type=int, default=0)
     args = parser.parse_args()
 
-    movielens = load_movielens(args.variant)
+    # Reads the data home; fetches the official GroupLens zip (hash-checked)
+    # when the data home does not have it and the network allows.
+    movielens = load_movielens(args.variant, download_if_missing=True)
     X = movielens.data
     print(f"MovieLens {args.variant}: {X.shape[0]} users x {X.shape[1]} movies, "
           f"{X.nnz} ratings")
@@ -53,4 +55,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from sklearn_hashrec.datasets import DatasetNotFoundError
+
+    try:
+        main()
+    except DatasetNotFoundError as exc:
+        raise SystemExit(f"quickstart: {exc}") from None

@@ -147,8 +147,16 @@ def _download_movielens(spec: dict, home: Path, url: str | None = None) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=home) as tmp:
         archive = Path(tmp) / "archive.zip"
-        with urllib.request.urlopen(url, timeout=60) as response, open(archive, "wb") as out:
-            shutil.copyfileobj(response, out)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, \
+                    open(archive, "wb") as out:
+                shutil.copyfileobj(response, out)
+        except OSError as exc:  # URLError, timeouts, refused connections
+            raise DatasetNotFoundError(
+                f"{spec['member']} is not in the data home {home}, and downloading {url} "
+                f"failed ({exc}). Put the file there, or point SKLEARN_HASHREC_DATA (or "
+                "data_home=) at a folder that has it."
+            ) from None
         with zipfile.ZipFile(archive) as zf:
             zf.extract(spec["member"], tmp)
         extracted = Path(tmp) / spec["member"]

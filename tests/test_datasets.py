@@ -27,3 +27,10 @@ def test_missing_dataset_says_where(tmp_path):
 def test_data_home_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SKLEARN_HASHREC_DATA", str(tmp_path))
     assert get_data_home() == tmp_path
+
+
+def test_a_failed_download_is_a_clear_error(tmp_path):
+    # No network (or a dead mirror): the error says what is missing and where to put it.
+    dead = (tmp_path / "missing.zip").as_uri()
+    with pytest.raises(DatasetNotFoundError, match=r"ml-100k/u.data.*downloading.*failed"):
+        load_movielens("100k", data_home=tmp_path / "home", download_if_missing=True, url=dead)
