@@ -144,25 +144,33 @@ def aggregate(rows, metric):
     return aggregate_over_seeds(rows, metric, BITS)
 
 
-def table(rows, metric, paper):
+def table(rows, metric, paper=None):
+    """Markdown: ours (mean +- std over seeds) per model and code length, the paper's beside.
+
+    ``paper=None`` leaves out the paper's columns (a dataset or metric it did not report).
+    """
     ours = aggregate(rows, metric)
     # Random and Top fill every code length; show the lengths some other model ran.
     bits = [b for b in BITS if any(key[1] == b and key[0] not in CODE_FREE
                                    for key in ours)] or list(BITS)
-    head = " | ".join(f"{b} bits: ours | paper" for b in bits)
-    lines = [f"| model | {head} |", "|---" * (2 * len(bits) + 1) + "|"]
+    per_bits = 1 if paper is None else 2
+    head = " | ".join(f"{b} bits" if paper is None else f"{b} bits: ours | paper" for b in bits)
+    lines = [f"| model | {head} |", "|---" * (per_bits * len(bits) + 1) + "|"]
     for model in ORDER:
         if not any((model, b) in ours for b in bits):
             continue
         cells = []
         for b in bits:
             mine = ours.get((model, b))
-            theirs = paper.get(model)
-            theirs = theirs if isinstance(theirs, (float, type(None))) else theirs[BITS.index(b)]
             text = "" if mine is None else f"{mine[0]:.4f}"
             if mine is not None and mine[2] > 1:
                 text += f" +- {mine[1]:.4f}"
-            cells += [text, "" if theirs is None else f"{theirs:.4f}"]
+            cells.append(text)
+            if paper is not None:
+                theirs = paper.get(model)
+                if not isinstance(theirs, (float, type(None))):
+                    theirs = theirs[BITS.index(b)]
+                cells.append("" if theirs is None else f"{theirs:.4f}")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

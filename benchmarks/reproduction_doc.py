@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from paper_comparison import BITS, PAPER, claims, table  # noqa: E402
 
+from sklearn_hashrec.cli import SETTING_FLAGS  # noqa: E402
 from sklearn_hashrec.experiments import (  # noqa: E402
     MODELS,
     SETTINGS,
@@ -44,7 +45,6 @@ OUTPUT = REPO / "docs" / "reproduction.md"
 DIAGNOSIS = REPO / "docs" / "results" / "baseline-diagnosis.jsonl"
 # The paper's table that each dataset is set beside (None: no paper column).
 PAPER_TABLE = {"ml-1m": "ml-1m", "amazon": "amazon", "citeulike": "ichiba", "lastfm": "ichiba"}
-FLAG = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}
 # The k-cores the paper's sparse sets are filtered to (as the earlier tables were).
 CORE = {"amazon": 20, "citeulike": 10, "lastfm": 10}
 DIRECTIVE = re.compile(r"^\{\{ (\w+)((?: [\w.-]+)*) \}\}$")
@@ -69,7 +69,8 @@ def command(dataset, setting, rows=None):
         span = "" if bits == sorted(BITS, reverse=True) else " --bits " + " ".join(
             map(str, sorted(bits)))
         span += f" --seeds {len(seeds)}" + (f" --first-seed {seeds[0]}" if seeds[0] else "")
-    return f"hashrec reproduce --dataset {dataset}{core}{span}{FLAG[setting]} --out results"
+    flag = SETTING_FLAGS[setting]
+    return f"hashrec reproduce --dataset {dataset}{core}{span}{flag} --out results"
 
 
 def not_run(dataset, setting):
@@ -133,27 +134,13 @@ def tables_section(dataset, setting, results=RESULTS):
                           ("tie-aware NDCG@10", "tie-aware NDCG@10 (binary codes)")]:
         if not any(row.get(metric) for row in rows):
             continue
-        body = table(rows, metric, paper.get(metric, {}) if metric != "tie-aware NDCG@10"
-                     else {})
-        if not paper or metric == "tie-aware NDCG@10":
-            body = _drop_paper_columns(body)
+        # The paper reports NDCG and Recall, not the tie-aware metric.
+        reported = paper.get(metric) if paper else None
+        body = table(rows, metric, reported)
         parts.append(f"**{label}**\n\n{body}")
     parts.append(f"**fit seconds** (mean over seeds)\n\n{_fit_table(rows)}")
     parts.append(f"Command: `{command(dataset, setting, rows)}`")
     return "\n\n".join(parts)
-
-
-def _drop_paper_columns(text):
-    """The table without its empty "paper" columns (datasets the paper did not run)."""
-    out = []
-    for i, line in enumerate(text.splitlines()):
-        cells = line.strip("|").split("|")
-        if i == 0:
-            cells = [cells[0]] + [c.replace(": ours", "") for c in cells[1::2]]
-        else:
-            cells = [cells[0]] + cells[1::2]
-        out.append("|" + "|".join(cells) + "|")
-    return "\n".join(out)
 
 
 def _fit_table(rows):

@@ -39,6 +39,9 @@ from .experiments import (
     write_runs,
 )
 
+# The option of `hashrec reproduce` that selects each setting of experiments.SETTINGS.
+SETTING_FLAGS = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}
+
 
 def cmd_reproduce(args) -> int:
     # Checked before the data is read: a typo fails at once, not after loading.
@@ -63,8 +66,8 @@ def cmd_reproduce(args) -> int:
                     on_result=lambda rows: write_runs(csv_path, rows),
                     progress=not args.no_progress)
     core = f" --min-interactions {args.min_interactions}" if args.min_interactions else ""
-    flag = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}[setting]
-    title = (f"`hashrec reproduce --dataset {args.dataset}{core}{flag}` ({len(seeds)} seed(s), "
+    title = (f"`hashrec reproduce --dataset {args.dataset}{core}{SETTING_FLAGS[setting]}` "
+             f"({len(seeds)} seed(s), "
              f"mean +- std; candidates: {args.candidates}; sklearn-hashrec {__version__})")
     metrics = ([f"NDCG@{c}" for c in protocol.ndcg_at]
                + [f"Recall@{c}" for c in protocol.recall_at]
