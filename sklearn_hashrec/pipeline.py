@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, _name_estimators
 from sklearn.utils.validation import check_is_fitted
 
-from .base import canonical_csr
+from .base import _structure, canonical_csr
 from .preprocessing import InteractionEncoder
 
 __all__ = ["RecommenderPipeline", "make_recommender_pipeline"]
@@ -68,9 +68,7 @@ class RecommenderPipeline(Pipeline):
 
     def fit(self, X, y=None, **params):
         super().fit(X, y, **params)
-        seen = canonical_csr(self._raw_matrix(X)).copy()
-        seen.data = np.ones_like(seen.data, dtype=np.int8)
-        self.raw_seen_ = seen
+        self.raw_seen_ = _structure(canonical_csr(self._raw_matrix(X)))
         return self
 
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True, exclude=None,
@@ -100,9 +98,13 @@ class RecommenderPipeline(Pipeline):
         check_is_fitted(self, "raw_seen_")
         encoder = self._encoder()
         rows = encoder.encode_users(users) if encoder is not None else np.atleast_1d(users)
-        mask = self.raw_seen_[rows] if exclude_seen else None
-        return self._answer(self.steps[-1][1].recommend(
-            rows, k, exclude_seen=False, exclude=_union(mask, exclude),
+        model = self.steps[-1][1]
+        # The model's own union of seen items and ``exclude``, with the raw
+        # history standing for the seen items.
+        excluded = model._exclusions(len(rows), self.raw_seen_[rows] if exclude_seen else None,
+                                     exclude)
+        return self._answer(model.recommend(
+            rows, k, exclude_seen=False, exclude=excluded,
             candidates=self._candidates(candidates), return_distance=return_distance),
             return_distance)
 
@@ -134,9 +136,11 @@ class RecommenderPipeline(Pipeline):
         model_input = raw
         for _, step in self._middle_steps():
             model_input = step.transform(model_input)
-        mask = canonical_csr(raw) if exclude_seen else None
-        return self._answer(self.steps[-1][1].recommend_from_history(
-            model_input, k, exclude_seen=False, exclude=_union(mask, exclude),
+        model = self.steps[-1][1]
+        raw = canonical_csr(raw)
+        excluded = model._exclusions(raw.shape[0], raw if exclude_seen else None, exclude)
+        return self._answer(model.recommend_from_history(
+            model_input, k, exclude_seen=False, exclude=excluded,
             candidates=self._candidates(candidates), return_distance=return_distance),
             return_distance)
 
@@ -169,15 +173,6 @@ class RecommenderPipeline(Pipeline):
             distances, items = result
             return distances, encoder.decode_items(items)
         return encoder.decode_items(result)
-
-
-def _union(mask, exclude):
-    """Stored entries of either mask, as one CSR matrix (or None)."""
-    if exclude is None:
-        return mask
-    exclude = sp.csr_matrix(exclude)
-    exclude.eliminate_zeros()
-    return exclude if mask is None else (abs(sp.csr_matrix(mask)) + abs(exclude)).tocsr()
 
 
 def make_recommender_pipeline(*steps, memory=None, verbose: bool = False) -> RecommenderPipeline:

@@ -89,6 +89,11 @@ def test_matrix_pipeline_speaks_indices():
     np.testing.assert_array_equal(
         pipe.recommend([0, 4], k=3),
         model.recommend([0, 4], k=3, exclude_seen=False, exclude=X[[0, 4]]))
+    also = np.zeros((2, 12))
+    also[:, 5] = 1  # exclude= adds to the raw history, as for the model itself
+    np.testing.assert_array_equal(
+        pipe.recommend([0, 4], k=3, exclude=also),
+        model.recommend([0, 4], k=3, exclude_seen=False, exclude=X[[0, 4]] + sp.csr_matrix(also)))
     history = sp.csr_matrix(rng.integers(0, 6, (2, 12)).astype(float))
     np.testing.assert_array_equal(
         pipe.recommend_from_history(history, k=3),
