@@ -187,16 +187,7 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users, items, values = self._fields(X, reset=False)
-        rows, row_known = _lookup(self.user_ids_, users)
-        cols, col_known = _lookup(self.item_ids_, items)
-        known = row_known & col_known
-        if not known.all() and self.handle_unknown == "error":
-            unknown = [*np.asarray(users)[~row_known][:3], *np.asarray(items)[~col_known][:3]]
-            raise ValueError(
-                f"{int((~known).sum())} rows name a user or item unseen in fit (e.g. "
-                f"{unknown}); pass handle_unknown='ignore' to drop them."
-            )
-        return self._matrix(rows[known], cols[known], values[known], len(self.user_ids_))
+        return self._matrix(self.user_ids_, users, items, values)
 
     def transform_history(self, X) -> tuple[np.ndarray, sp.csr_matrix]:
         """The rows of any users, new ones too, over the fitted items.
@@ -219,18 +210,22 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users, items, values = self._fields(X, reset=False)
-        user_ids, rows = np.unique(users, return_inverse=True)
-        cols, known = _lookup(self.item_ids_, items)
-        if not known.all() and self.handle_unknown == "error":
-            raise ValueError(
-                f"{int((~known).sum())} rows name an item unseen in fit (e.g. "
-                f"{np.asarray(items)[~known][:3].tolist()}); pass handle_unknown='ignore' to "
-                "drop them."
-            )
-        return user_ids, self._matrix(rows[known], cols[known], values[known], len(user_ids))
+        user_ids = np.unique(users)
+        return user_ids, self._matrix(user_ids, users, items, values)
 
-    def _matrix(self, rows, cols, values, n_rows) -> sp.csr_matrix:
-        shape = (n_rows, len(self.item_ids_))
+    def _matrix(self, user_ids, users, items, values) -> sp.csr_matrix:
+        """Rows ``user_ids`` x the fitted items; rows naming an unknown id raise or are dropped."""
+        rows, row_known = _lookup(user_ids, users)
+        cols, col_known = _lookup(self.item_ids_, items)
+        known = row_known & col_known
+        if not known.all() and self.handle_unknown == "error":
+            unknown = [*np.asarray(users)[~row_known][:3], *np.asarray(items)[~col_known][:3]]
+            raise ValueError(
+                f"{int((~known).sum())} rows name a user or item unseen in fit (e.g. "
+                f"{unknown}); pass handle_unknown='ignore' to drop them."
+            )
+        rows, cols, values = rows[known], cols[known], values[known]
+        shape = (len(user_ids), len(self.item_ids_))
         if self.duplicates == "last":
             # The last occurrence of each pair: unique over the reversed rows.
             keys = rows.astype(np.int64) * shape[1] + cols

@@ -60,6 +60,17 @@ def test_unknown_ids_error_or_are_dropped():
     assert kept.shape == (3, 3) and kept.nnz == 1 and kept[0, 0] == 1.0  # only (u1, a)
 
 
+def test_history_of_new_users_over_the_fitted_items():
+    encoder = InteractionEncoder("user", "item", "stars").fit(LOG)
+    new = pd.DataFrame({"user": ["zed", "amy", "zed"], "item": ["c", "a", "nope"],
+                        "stars": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="unseen in fit"):
+        encoder.transform_history(new)
+    users, rows = encoder.set_params(handle_unknown="ignore").transform_history(new)
+    assert users.tolist() == ["amy", "zed"]
+    np.testing.assert_array_equal(rows.toarray(), [[2, 0, 0], [0, 0, 1]])
+
+
 def test_inverse_transform_and_id_helpers_round_trip():
     encoder = InteractionEncoder("user", "item", "stars", duplicates="last")
     matrix = encoder.fit_transform(LOG)
