@@ -527,8 +527,7 @@ def _warn_if_triples(X) -> None:
     if len(shape) != 2 or not 2 <= shape[1] <= 4 or shape[0] < 50 * shape[1]:
         return
     try:
-        ids = np.asarray(X[:, :2] if isinstance(X, np.ndarray) else np.asarray(X)[:, :2],
-                         dtype=np.float64)
+        ids = np.asarray(np.asarray(X)[:, :2], dtype=np.float64)
     except (TypeError, ValueError):
         return
     integral = np.isfinite(ids).all() and (ids == np.round(ids)).all() and (ids >= 0).all()

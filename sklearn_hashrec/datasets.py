@@ -497,7 +497,7 @@ def _read_delimited(path, sep, columns, header) -> _Columns:
     first = [field.strip() for field in rows[0]]
     if header is None:
         header = any(isinstance(c, str) for c in columns) or _looks_like_header(
-            rows, [c for c in columns if isinstance(c, int)])
+            first, rows[1:2], [c for c in columns if isinstance(c, int)])
     names = first if header else []
     body = rows[1:] if header else rows
     if not body:
@@ -516,14 +516,14 @@ def _read_delimited(path, sep, columns, header) -> _Columns:
     return _Columns([_normalize_ids(fields[0]), _normalize_ids(fields[1]), *fields[2:]])
 
 
-def _looks_like_header(rows, positions) -> bool:
-    first = [field.strip() for field in rows[0]]
+def _looks_like_header(first, following, positions) -> bool:
+    """Whether the stripped first line ``first`` is a header, given the next line (if any)."""
     if len(positions) > 2 and positions[2] < len(first) and not _is_number(first[positions[2]]):
         return True  # a rating field that is not a number
     if first and first[positions[0]].lower() in _HEADER_WORDS:
         return True
-    if len(rows) > 1:
-        second = [field.strip() for field in rows[1]]
+    if following:
+        second = [field.strip() for field in following[0]]
         return any(p < min(len(first), len(second)) and not _is_number(first[p])
                    and _is_number(second[p]) for p in positions[:2])
     return False
