@@ -4,6 +4,7 @@
     hashrec reproduce --dataset ml-1m --tune          (equal-budget grid search)
     hashrec reproduce --dataset ml-1m --paper-recipe  (the paper's stated values)
     hashrec fit --data ratings.csv --model CCSR --out model.joblib
+    hashrec fit --data ratings.csv --checkpoint-dir ckpt   (resumes a killed fit)
     hashrec recommend --model model.joblib --k 10 --out recommendations.csv
     hashrec evaluate --dataset ml-1m --model CCSR --params '{"n_bits": 40}'
 
@@ -99,8 +100,16 @@ def _load_data(args):
 def cmd_fit(args) -> int:
     data, _ = _load_data(args)
     model = build_estimator(args.model, params=json.loads(args.params))
+    if args.checkpoint_dir is not None:
+        if "checkpoint_dir" not in model.get_params():
+            raise SystemExit(f"hashrec: {args.model} trains in one step and takes no "
+                             "--checkpoint-dir; only the torch models (CCSR, AECF, DJSRH, "
+                             "CF, CFCodeReg) write checkpoints.")
+        model.set_params(checkpoint_dir=args.checkpoint_dir)
     start = time.perf_counter()
     model.fit(data.data)
+    if getattr(model, "resumed_epochs_", 0):
+        print(f"resumed from {args.checkpoint_dir} after epoch {model.resumed_epochs_}")
     joblib.dump({"model": model, "user_ids": data.user_ids, "item_ids": data.item_ids,
                  "seen": data.data, "version": __version__}, args.out)
     print(f"fitted {args.model} on {data.data.shape[0]} users x {data.data.shape[1]} items "
@@ -190,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a family (its estimator with --params)")
     fit.add_argument("--params", default="{}", help="model parameters as JSON")
     fit.add_argument("--out", default="model.joblib")
+    fit.add_argument("--checkpoint-dir", metavar="DIR",
+                     help="write a checkpoint after every epoch and resume from it if "
+                          "one is there (torch models)")
     fit.set_defaults(func=cmd_fit)
 
     rec = sub.add_parser("recommend", help="top-k per user from a saved model, as CSV")

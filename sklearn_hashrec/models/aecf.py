@@ -68,13 +68,13 @@ class AECF(EncoderPairModel):
     input : {"ratings", "binary"}, default="ratings"
         What the autoencoders see (the paper: ratings, scaled to [-1, 1]).
     learning_rate, max_epochs, batch_size, alpha_schedule, alpha_growth, \
-early_stopping, validation_fraction, n_iter_no_change, device, random_state, verbose
+early_stopping, validation_fraction, n_iter_no_change, checkpoint_dir, device, random_state, verbose
         The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
 
     Attributes
     ----------
     user_codes_, item_codes_, item_codes_packed_, seen_, user_encoder_, \
-item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in_
+item_encoder_, alpha_, n_epochs_, resumed_epochs_, loss_curve_, validation_scores_, n_features_in_
         As in :class:`~sklearn_hashrec.CCSR`.
 
     Examples
@@ -103,12 +103,14 @@ item_encoder_, alpha_, n_epochs_, loss_curve_, validation_scores_, n_features_in
                  learning_rate: float = 1e-3, max_epochs: int = 30, batch_size: int = 512,
                  alpha_schedule: str = "exponential", alpha_growth: float = 1.1,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
-                 n_iter_no_change: int = 5, device="cpu", random_state=None, verbose: int = 0):
+                 n_iter_no_change: int = 5, checkpoint_dir=None, device="cpu",
+                 random_state=None, verbose: int = 0):
         super().__init__(
             n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            random_state=random_state,
             verbose=verbose,
         )
         self.hidden_layer_sizes = hidden_layer_sizes

@@ -141,6 +141,18 @@ class CCSR(EncoderPairModel):
         Fraction held out for early stopping.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
+    checkpoint_dir : str, path-like or None, default=None
+        Where to write a checkpoint after every epoch (networks, optimizer,
+        epoch, random state, early stopping's state), atomically: a temporary
+        file renamed over the previous one. A fit that finds a checkpoint
+        there resumes from it, and ends with the same model as a run never
+        interrupted (same seed, device and thread count). One directory per
+        fit: a checkpoint written for another model, other parameters or
+        other data is refused with a
+        :class:`~sklearn_hashrec.training.CheckpointError`, and so is a
+        corrupt one. The last checkpoint stays, so fitting again with the
+        same data and parameters returns the finished model without
+        training; delete the directory to train anew. None writes nothing.
     device : str or torch.device, default="cpu"
         Where to train, e.g. ``"cuda"``. The fitted networks are moved to the
         CPU, so a model trained on a GPU loads and runs anywhere.
@@ -169,6 +181,9 @@ class CCSR(EncoderPairModel):
         Final scale of the scaled tanh.
     n_epochs_ : int
         Epochs trained (the best epoch's number with early stopping).
+    resumed_epochs_ : int
+        Epochs read from a checkpoint of ``checkpoint_dir`` instead of
+        trained in this call (0 for a fresh fit).
     loss_curve_ : list of float
         Mean training loss per epoch.
     validation_scores_ : list of float
@@ -243,6 +258,7 @@ class CCSR(EncoderPairModel):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
+        checkpoint_dir=None,
         device="cpu",
         random_state=None,
         verbose: int = 0,
@@ -251,7 +267,8 @@ class CCSR(EncoderPairModel):
             n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            random_state=random_state,
             verbose=verbose,
         )
         self.hidden_layer_sizes = hidden_layer_sizes

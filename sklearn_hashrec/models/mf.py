@@ -75,7 +75,7 @@ n_iter_no_change, device, random_state, verbose
     user_factors_, item_factors_ : ndarray of shape (n_users or n_items, n_bits)
         Learnt (relaxed) features.
     user_codes_, item_codes_, item_codes_packed_, seen_, alpha_, n_epochs_, \
-loss_curve_, validation_scores_, n_features_in_
+resumed_epochs_, loss_curve_, validation_scores_, n_features_in_
         As in :class:`~sklearn_hashrec.CCSR`.
 
     Examples
@@ -95,12 +95,14 @@ loss_curve_, validation_scores_, n_features_in_
                  learning_rate: float = 1e-2, max_epochs: int = 30, batch_size: int = 512,
                  alpha_schedule: str = "exponential", alpha_growth: float = 1.1,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
-                 n_iter_no_change: int = 5, device="cpu", random_state=None, verbose: int = 0):
+                 n_iter_no_change: int = 5, checkpoint_dir=None, device="cpu",
+                 random_state=None, verbose: int = 0):
         super().__init__(
             n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            random_state=random_state,
             verbose=verbose,
         )
         self.l2_reg = l2_reg
@@ -182,7 +184,7 @@ n_iter_no_change, device, random_state, verbose
     rating_range_ : tuple of float
         ``(R_min, R_max)`` of the training ratings.
     user_codes_, item_codes_, item_codes_packed_, seen_, alpha_, n_epochs_, \
-loss_curve_, validation_scores_, n_features_in_
+resumed_epochs_, loss_curve_, validation_scores_, n_features_in_
         As in :class:`~sklearn_hashrec.CCSR`.
 
     Examples
@@ -202,13 +204,15 @@ loss_curve_, validation_scores_, n_features_in_
                  init_std: float = 0.1, learning_rate: float = 1e-2, max_epochs: int = 30,
                  batch_size: int = 512, alpha_schedule: str = "exponential",
                  alpha_growth: float = 1.1, early_stopping: bool = False,
-                 validation_fraction: float = 0.1, n_iter_no_change: int = 5, device="cpu",
+                 validation_fraction: float = 0.1, n_iter_no_change: int = 5, checkpoint_dir=None,
+                 device="cpu",
                  random_state=None, verbose: int = 0):
         super().__init__(
             n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, device=device, random_state=random_state,
+            n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            random_state=random_state,
             verbose=verbose,
         )
         self.l2_reg = l2_reg

@@ -47,6 +47,8 @@ class TrainingState:
     stop : bool
         Set by a callback to end training after this epoch.
     stop_reason : str
+    resumed_epochs : int
+        Epochs restored from a checkpoint rather than trained in this run.
     """
 
     name: str
@@ -60,6 +62,7 @@ class TrainingState:
     history: dict = field(default_factory=dict)
     stop: bool = False
     stop_reason: str = ""
+    resumed_epochs: int = 0
 
 
 class Callback:
@@ -73,6 +76,13 @@ class Callback:
 
     def on_train_end(self, state: TrainingState) -> None:
         """After the last epoch, before the networks leave the device."""
+
+    def state_dict(self) -> dict:
+        """What a checkpoint must keep of this callback to resume the run."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned, after ``on_train_begin``."""
 
 
 class EarlyStopping(Callback):
@@ -116,6 +126,14 @@ class EarlyStopping(Callback):
         if self.best_state is not None:
             state.networks.load_state_dict(self.best_state)
             state.epoch = self.best_epoch
+
+    def state_dict(self):
+        return {"best_score": self.best_score, "best_epoch": self.best_epoch,
+                "best_state": self.best_state, "since_best": self.since_best}
+
+    def load_state_dict(self, state):
+        self.best_score, self.best_epoch = state["best_score"], state["best_epoch"]
+        self.best_state, self.since_best = state["best_state"], state["since_best"]
 
 
 class ProgressReporter(Callback):

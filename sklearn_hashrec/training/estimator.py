@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
@@ -15,6 +16,7 @@ from ..base import BaseHashRecommender
 from ..binarization import ALPHA_SCHEDULES, alpha_at_epoch
 from .batches import Batch, resolve_device
 from .callbacks import EarlyStopping, ProgressReporter, TrainingState
+from .checkpoints import CheckpointStore, data_fingerprint
 from .samplers import BlockSampler, Sampler
 from .trainer import Trainer
 
@@ -26,7 +28,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
 
     It holds the parameters every such model shares (code length,
     binarization, and the training loop's: learning rate, epochs, batch size,
-    alpha schedule, early stopping, device, seed, verbosity) and runs the one
+    alpha schedule, early stopping, checkpoints, device, seed, verbosity) and runs the one
     training loop (:class:`~sklearn_hashrec.training.Trainer`) for them.
 
     A subclass declares what is its own:
@@ -60,6 +62,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "checkpoint_dir": [str, os.PathLike, None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -67,7 +70,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
 
     def __init__(self, n_bits, *, binarize, learning_rate, max_epochs, batch_size,
                  alpha_schedule, alpha_growth, early_stopping, validation_fraction,
-                 n_iter_no_change, device, random_state, verbose):
+                 n_iter_no_change, checkpoint_dir, device, random_state, verbose):
         self.n_bits = n_bits
         self.binarize = binarize
         self.learning_rate = learning_rate
@@ -78,6 +81,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.checkpoint_dir = checkpoint_dir
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -110,7 +114,10 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         ranked for the training part and NDCG@10 is taken on the held-out part.
         """
         device = resolve_device(self.device)
-        seed = self._seed()
+        checkpoint = self._checkpoint_store(X)
+        resume = checkpoint.load(map_location=device) if checkpoint is not None else None
+        # A resumed run continues the interrupted run's random streams, seed included.
+        seed = resume["seed"] if resume is not None else self._seed()
         callbacks = []
         if self.early_stopping:
             X, early_stopping = self._early_stopping(X, seed)
@@ -125,7 +132,23 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             networks = self._build_networks(X).to(device)
-            return trainer.train(networks, self._batch_loss, X, seed, targets)
+            return trainer.train(networks, self._batch_loss, X, seed, targets,
+                                 checkpoint=checkpoint, resume=resume)
+
+    def _checkpoint_store(self, X) -> CheckpointStore | None:
+        """The store of ``checkpoint_dir``, keyed by model, parameters and data."""
+        if self.checkpoint_dir is None:
+            return None
+        ignored = {"checkpoint_dir", "device", "verbose"}
+        params = {name: value for name, value in self.get_params(deep=False).items()
+                  if name not in ignored}
+        if not isinstance(params["random_state"], (Integral, type(None))):
+            # A RandomState instance's repr names its address; its draws are
+            # not reproducible across processes anyway.
+            params["random_state"] = "RandomState instance"
+        identity = {"model": type(self).__name__, "data": data_fingerprint(X),
+                    **{f"param {name}": repr(value) for name, value in sorted(params.items())}}
+        return CheckpointStore(self.checkpoint_dir, identity)
 
     def _training_targets(self, X) -> dict:
         """More users x items matrices the loss reads per block (``batch.targets``)."""
@@ -155,6 +178,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         return {
             "alpha_": state.alpha,
             "n_epochs_": state.epoch + 1,
+            "resumed_epochs_": state.resumed_epochs,
             "loss_curve_": state.loss_curve,
             "validation_scores_": state.history.get("validation NDCG", []),
         }

@@ -45,13 +45,16 @@ class Trainer:
         self.name = name
 
     def train(self, networks: torch.nn.Module, loss_fn, X, seed: int,
-              targets=None) -> TrainingState:
+              targets=None, checkpoint=None, resume: dict | None = None) -> TrainingState:
         """Train ``networks`` (already on the device) to minimise ``loss_fn(networks, batch)``.
 
         ``targets`` (a dict of users x items CSR matrices) reach each batch
-        restricted to its block, as ``batch.targets``. Returns the final
-        :class:`TrainingState`; the networks are moved to the CPU in eval
-        mode, without the last step's gradients.
+        restricted to its block, as ``batch.targets``. With ``checkpoint`` (a
+        :class:`~sklearn_hashrec.training.CheckpointStore`) the run's state is
+        saved after every epoch; ``resume`` (a state it saved) continues that
+        run from its next epoch. Returns the final :class:`TrainingState`;
+        the networks are moved to the CPU in eval mode, without the last
+        step's gradients.
         """
         # The fused kernel updates each parameter in one pass, without the
         # temporaries of the per-tensor path: the optimizer step of CCSR on
@@ -64,7 +67,9 @@ class Trainer:
         state = TrainingState(self.name, networks, optimizer, self.max_epochs)
         for callback in self.callbacks:
             callback.on_train_begin(state)
-        for epoch in range(self.max_epochs):
+        if resume is not None:
+            self._restore(resume, state, generator)
+        for epoch in range(state.epoch + 1, self.max_epochs if not state.stop else 0):
             state.epoch, state.alpha, state.logs = epoch, self.alpha(epoch), {}
             networks.train()
             total = 0.0
@@ -82,6 +87,8 @@ class Trainer:
                 callback.on_epoch_end(state)
             for key, value in state.logs.items():
                 state.history.setdefault(key, []).append(value)
+            if checkpoint is not None:
+                checkpoint.save(self._snapshot(state, generator, seed))
             if state.stop:
                 break
         for callback in self.callbacks:
@@ -92,6 +99,41 @@ class Trainer:
         state.optimizer = None
         state.networks = networks.to("cpu").eval()
         return state
+
+    def _snapshot(self, state: TrainingState, generator: torch.Generator, seed: int) -> dict:
+        """Everything the rest of the run depends on, after an epoch."""
+        return {
+            "seed": seed,
+            "epoch": state.epoch,
+            "networks": state.networks.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "generator": generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": (torch.cuda.get_rng_state(self.device)
+                         if self.device.type == "cuda" else None),
+            "loss_curve": list(state.loss_curve),
+            "history": {key: list(values) for key, values in state.history.items()},
+            "stop": state.stop,
+            "stop_reason": state.stop_reason,
+            "callbacks": [callback.state_dict() for callback in self.callbacks],
+        }
+
+    def _restore(self, snapshot: dict, state: TrainingState, generator: torch.Generator):
+        """Put a run back where :meth:`_snapshot` left it."""
+        state.networks.load_state_dict(snapshot["networks"])
+        state.optimizer.load_state_dict(snapshot["optimizer"])
+        generator.set_state(snapshot["generator"].cpu())
+        torch.set_rng_state(snapshot["torch_rng"].cpu())
+        if self.device.type == "cuda" and snapshot["cuda_rng"] is not None:
+            torch.cuda.set_rng_state(snapshot["cuda_rng"].cpu(), self.device)
+        state.epoch = snapshot["epoch"]
+        state.alpha = self.alpha(state.epoch)
+        state.loss_curve = list(snapshot["loss_curve"])
+        state.history = {key: list(values) for key, values in snapshot["history"].items()}
+        state.stop, state.stop_reason = snapshot["stop"], snapshot["stop_reason"]
+        state.resumed_epochs = state.epoch + 1
+        for callback, callback_state in zip(self.callbacks, snapshot["callbacks"], strict=True):
+            callback.load_state_dict(callback_state)
 
     def _check_finite(self, loss, epoch, step):
         if not torch.isfinite(loss):
