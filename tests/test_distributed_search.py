@@ -8,7 +8,7 @@ import torch
 from joblib import parallel_backend
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
-from sklearn_hashrec import BinaryMF, CCSR
+from sklearn_hashrec import CCSR, BinaryMF
 from sklearn_hashrec.metrics import make_ndcg_scorer
 
 distributed = pytest.importorskip("distributed")
