@@ -3,9 +3,11 @@ import os
 import subprocess
 import sys
 
+import joblib
 import numpy as np
 import pytest
 
+from sklearn_hashrec import CCSR
 from sklearn_hashrec.cli import main
 from sklearn_hashrec.datasets import filter_min_interactions
 from sklearn_hashrec.model_selection import train_test_split_interactions
@@ -100,6 +102,10 @@ def test_fit_recommend_evaluate_from_a_file(tmp_path, capsys, popularity_ndcg):
     model = tmp_path / "model.joblib"
     params = '{"n_bits": 8, "max_epochs": 2, "random_state": 0}'
     assert main(["fit", "--data", str(ratings), "--params", params, "--out", str(model)]) == 0
+    # The estimator's own defaults, binary codes included (not the continuous variant).
+    fitted = joblib.load(model)["model"]
+    assert fitted.get_params()["binarize"] == CCSR().binarize == "sign"
+    assert fitted.item_codes_.dtype == np.int8
     out = tmp_path / "recs.csv"
     assert main(["recommend", "--model", str(model), "--k", "3", "--users", "u1", "u7",
                  "--out", str(out)]) == 0

@@ -210,13 +210,14 @@ def select_variants(names=None) -> list[tuple[str, object]]:
     return chosen
 
 
-def build_estimator(family: str, binarize=None, *, n_bits: int | None = None,
+def build_estimator(family: str, binarize="default", *, n_bits: int | None = None,
                     random_state=None, device: str | None = None, params: dict | None = None):
     """An unfitted estimator of a variant, with the parameters it accepts.
 
     ``n_bits``, ``binarize``, ``device`` and ``random_state`` are passed only
     to models that have them; ``params`` are passed as they are (and a model
-    that lacks one raises scikit-learn's usual error).
+    that lacks one raises scikit-learn's usual error). ``binarize="default"``
+    keeps the estimator's own default (None is the continuous variant).
 
     Examples
     --------
@@ -231,7 +232,7 @@ def build_estimator(family: str, binarize=None, *, n_bits: int | None = None,
     settings = {"n_bits": n_bits, "random_state": random_state, "device": device}
     kwargs = {name: value for name, value in settings.items()
               if name in accepted and value is not None}
-    if "binarize" in accepted:
+    if "binarize" in accepted and binarize != "default":
         kwargs["binarize"] = binarize
     kwargs.update(params or {})
     return estimator.set_params(**kwargs)
