@@ -461,19 +461,31 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
             )
         return canonical_csr(Y)
 
-    def to_faiss_index(self):
-        """Export the binary item codes to a FAISS ``IndexBinaryFlat``.
+    def to_faiss_index(self, kind: str = "flat", **options):
+        """Export the binary item codes to a FAISS binary index.
 
-        For serving at a scale where FAISS's other binary indexes (IVF, HNSW)
-        pay off. Needs the optional ``faiss`` extra (``pip install faiss-cpu``).
-        The index's dimension is ``64 * ceil(n_bits / 64)``: the packed words'
+        For serving at a scale where an exact scan of every item is too slow.
+        Needs the optional ``faiss`` extra (``pip install faiss-cpu``). The
+        index's dimension is ``64 * ceil(n_bits / 64)``: the packed words'
         padding bits are 0 on both sides, so distances are unchanged. Query it
         with ``pack_codes(model.transform(X)).view(np.uint8)``. FAISS does not
         filter seen items; :meth:`recommend` does.
 
+        Parameters
+        ----------
+        kind : {"flat", "ivf", "multihash"}, default="flat"
+            ``"flat"``: ``IndexBinaryFlat`` (exact); ``"ivf"``:
+            ``IndexBinaryIVF`` (inverted lists, approximate); ``"multihash"``:
+            ``IndexBinaryMultiHash`` (multi-index hashing, exact within a
+            radius). See :func:`sklearn_hashrec.serving.faiss_binary_index`.
+        **options
+            ``n_lists``, ``n_probe``, ``n_hash``, ``n_flip``,
+            ``max_training_points``, ``random_state`` of
+            :func:`~sklearn_hashrec.serving.faiss_binary_index`.
+
         Returns
         -------
-        index : faiss.IndexBinaryFlat
+        index : faiss.IndexBinary
             Item ``i`` of the model is vector ``i`` of the index.
 
         Examples
@@ -483,10 +495,12 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         >>> from sklearn_hashrec.ranking import pack_codes
         >>> X = (np.random.default_rng(0).random((40, 25)) < 0.3).astype(float)
         >>> model = CCSR(n_bits=16, max_epochs=2, random_state=0).fit(X)
-        >>> index = model.to_faiss_index()  # doctest: +SKIP
+        >>> index = model.to_faiss_index("ivf", n_lists=4)  # doctest: +SKIP
         >>> distances, items = index.search(pack_codes(model.user_codes_).view(np.uint8), 5)
         ... # doctest: +SKIP
         """
+        from .serving import faiss_binary_index
+
         check_is_fitted(self)
         packed = getattr(self, "item_codes_packed_", None)
         if packed is None:
@@ -494,16 +508,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
                 f"{type(self).__name__} has no binary item codes (binarize="
                 f"{getattr(self, 'binarize', None)!r}); FAISS binary indexes need -1/+1 codes."
             )
-        try:
-            import faiss
-        except ImportError as exc:
-            raise ImportError(
-                "to_faiss_index needs faiss: pip install faiss-cpu "
-                "(or sklearn-hashrec[faiss])."
-            ) from exc
-        index = faiss.IndexBinaryFlat(64 * packed.shape[1])
-        index.add(np.ascontiguousarray(packed).view(np.uint8))
-        return index
+        return faiss_binary_index(packed, self.item_codes_.shape[1], kind, **options)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
