@@ -5,6 +5,7 @@
     hashrec reproduce --dataset ml-1m --paper-recipe  (the paper's stated values)
     hashrec fit --data ratings.csv --model CCSR --out model.joblib
     hashrec fit --data ratings.csv --checkpoint-dir ckpt   (resumes a killed fit)
+    torchrun --nproc-per-node 2 -m sklearn_hashrec fit --data ratings.csv   (data-parallel)
     hashrec recommend --model model.joblib --k 10 --out recommendations.csv
     hashrec evaluate --dataset ml-1m --model CCSR --params '{"n_bits": 40}'
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import torch
 
 from . import __version__, datasets
 from .experiments import (
@@ -39,6 +41,7 @@ from .experiments import (
     select_variants,
     write_runs,
 )
+from .training.distributed import init_from_environment
 
 # The option of `hashrec reproduce` that selects each setting of experiments.SETTINGS.
 SETTING_FLAGS = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}
@@ -106,14 +109,27 @@ def cmd_fit(args) -> int:
                              "--checkpoint-dir; only the torch models (CCSR, AECF, DJSRH, "
                              "CF, CFCodeReg) write checkpoints.")
         model.set_params(checkpoint_dir=args.checkpoint_dir)
+    # Under torchrun (WORLD_SIZE > 1) the processes train one model together;
+    # rank 0 saves it, as an ordinary estimator that loads in one process.
+    group = init_from_environment(model.get_params().get("device", "cpu"))
+    if group is not None and "device" not in model.get_params():
+        raise SystemExit(f"hashrec: {args.model} does not train with torch; run it "
+                         "without torchrun.")
+    if group is not None and str(model.device).startswith("cuda"):
+        model.set_params(device=f"cuda:{torch.cuda.current_device()}")
     start = time.perf_counter()
     model.fit(data.data)
+    if group is not None and group[0] != 0:
+        return 0
     if getattr(model, "resumed_epochs_", 0):
         print(f"resumed from {args.checkpoint_dir} after epoch {model.resumed_epochs_}")
+    if group is not None:
+        model.set_params(device="cpu")  # the saved model is an ordinary, single-process one
     joblib.dump({"model": model, "user_ids": data.user_ids, "item_ids": data.item_ids,
                  "seen": data.data, "version": __version__}, args.out)
+    processes = f" with {group[1]} processes" if group is not None else ""
     print(f"fitted {args.model} on {data.data.shape[0]} users x {data.data.shape[1]} items "
-          f"in {time.perf_counter() - start:.1f}s; saved to {args.out}")
+          f"in {time.perf_counter() - start:.1f}s{processes}; saved to {args.out}")
     return 0
 
 

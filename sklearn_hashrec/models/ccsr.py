@@ -156,6 +156,10 @@ class CCSR(EncoderPairModel):
     device : str or torch.device, default="cpu"
         Where to train, e.g. ``"cuda"``. The fitted networks are moved to the
         CPU, so a model trained on a GPU loads and runs anywhere.
+        Inside a ``torch.distributed`` process group of more than one
+        process (``torchrun``), ``fit`` trains data-parallel with
+        ``DistributedDataParallel``, each process taking its share of the
+        blocks (docs/scaling.md).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout and batch order. Runs with the same
         integer are identical on the same device and thread count.

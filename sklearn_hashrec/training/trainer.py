@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from .batches import make_batch
 from .callbacks import TrainingState
+from .distributed import (
+    check_same_matrix,
+    data_parallel_loss,
+    mean_across_processes,
+    process_group,
+    rank_share,
+)
 from .samplers import Sampler
 
 __all__ = ["Trainer"]
@@ -63,7 +72,11 @@ class Trainer:
                                      fused=self.device.type in ("cpu", "cuda"))
         generator = torch.Generator().manual_seed(seed)
         X_cols = X.T.tocsr()
-        n_steps = self.sampler.n_steps(X)
+        group = process_group()
+        if group is not None:
+            check_same_matrix(X, self.device)
+        step_loss = (data_parallel_loss(networks, loss_fn, self.device) if group is not None
+                     else partial(loss_fn, networks))
         state = TrainingState(self.name, networks, optimizer, self.max_epochs)
         for callback in self.callbacks:
             callback.on_train_begin(state)
@@ -73,21 +86,29 @@ class Trainer:
             state.epoch, state.alpha, state.logs = epoch, self.alpha(epoch), {}
             networks.train()
             total = 0.0
-            for step, (users, items) in enumerate(self.sampler.epoch(X, generator)):
+            steps = self.sampler.epoch(X, generator)
+            if group is not None:
+                steps = rank_share(list(steps), *group)
+            n_steps = 0
+            for step, (users, items) in enumerate(steps):
                 batch = make_batch(X, X_cols, users, items, state.alpha, self.device,
                                    self.with_rows, targets)
-                loss = loss_fn(networks, batch)
+                loss = step_loss(batch)
                 self._check_finite(loss, epoch, step)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 total += float(loss.detach())
-            state.loss_curve.append(total / n_steps)
+                n_steps += 1
+            epoch_loss = total / n_steps
+            if group is not None:
+                epoch_loss = mean_across_processes(epoch_loss, self.device)
+            state.loss_curve.append(epoch_loss)
             for callback in self.callbacks:
                 callback.on_epoch_end(state)
             for key, value in state.logs.items():
                 state.history.setdefault(key, []).append(value)
-            if checkpoint is not None:
+            if checkpoint is not None and (group is None or group[0] == 0):
                 checkpoint.save(self._snapshot(state, generator, seed))
             if state.stop:
                 break
