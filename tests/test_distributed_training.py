@@ -117,3 +117,31 @@ def test_different_data_on_the_ranks_is_a_clear_error(tmp_path):
         text=True, timeout=600)
     assert result.returncode != 0
     assert "needs the same X on every process" in result.stderr
+
+
+def test_every_torch_model_trains_data_parallel_with_identical_replicas(tmp_path):
+    script = tmp_path / "every.py"
+    script.write_text(textwrap.dedent("""
+        import hashlib, json, sys
+        import numpy as np, torch
+        torch.set_num_threads(1)
+        from sklearn_hashrec import AECF, CCSR, DJSRH, BinaryMF, CFCodeReg
+        from sklearn_hashrec.training.distributed import init_from_environment
+        rank, _ = init_from_environment()
+        X = (np.random.default_rng(0).random((120, 70)) < 0.2).astype(np.float32) * 4
+        digests = {}
+        for model in (AECF, CCSR, DJSRH, BinaryMF, CFCodeReg):
+            fitted = model(n_bits=8, max_epochs=2, batch_size=32, random_state=0).fit(X)
+            codes = np.ascontiguousarray(fitted.user_codes_).tobytes()
+            digests[model.__name__] = hashlib.sha256(codes).hexdigest()
+        with open(f"{sys.argv[1]}.{rank}.json", "w") as handle:
+            json.dump(digests, handle)
+    """))
+    out = tmp_path / "digests"
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc-per-node=2", str(script), str(out)],
+                   env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True, timeout=600,
+                   capture_output=True)
+    ranks = [json.loads((tmp_path / f"digests.{rank}.json").read_text()) for rank in (0, 1)]
+    assert sorted(ranks[0]) == ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH"]
+    assert ranks[0] == ranks[1]
