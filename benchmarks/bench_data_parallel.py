@@ -13,7 +13,6 @@ is the slowest rank's ``fit`` call, without start-up.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -21,6 +20,8 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+from sklearn_hashrec.experiments import write_runs
 
 WORKER = textwrap.dedent("""
     import json, sys, time, torch
@@ -76,12 +77,8 @@ def main(argv=None) -> None:
     for row in rows:
         row["speed_up"] = base / row["fit_seconds"]
     if args.out:
-        with open(args.out, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({key: (f"{value:.4g}" if isinstance(value, float) else value)
-                                 for key, value in row.items()})
+        write_runs(args.out, [{key: f"{value:.4g}" if isinstance(value, float) else value
+                               for key, value in row.items()} for row in rows])
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@ engine run in the same process.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 
 import numpy as np
 
 from sklearn_hashrec import CCSR
 from sklearn_hashrec.datasets import load_movielens
+from sklearn_hashrec.experiments import write_runs
 from sklearn_hashrec.ranking import hamming_topk, pack_codes
 from sklearn_hashrec.serving import faiss_binary_index
 
@@ -103,12 +103,8 @@ def main(argv=None) -> None:
         row.update(items=args.items, queries=len(queries), k=k, n_bits=n_bits, flip=args.flip)
     print(f"exact engine: {exact_seconds:.3f}s for {len(queries)} queries")
     if args.out:
-        with open(args.out, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({key: (f"{value:.4g}" if isinstance(value, float) else value)
-                                 for key, value in row.items()})
+        write_runs(args.out, [{key: f"{value:.4g}" if isinstance(value, float) else value
+                               for key, value in row.items()} for row in rows])
 
 
 if __name__ == "__main__":
