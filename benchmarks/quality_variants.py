@@ -7,6 +7,9 @@ as one JSON line. The results are in docs/quality.md.
 * ``decorrelation=w``: DCF's decorrelation constraint as a penalty, ``w``
   times the mean squared off-diagonal correlation between bits over the
   batch's users, and over its items;
+* ``fourier_terms=n``: BGCH's Fourier-series surrogate: the backward pass of
+  ``sign`` is the derivative of its first ``n`` odd sine terms on
+  ``[-fourier_period/2, fourier_period/2]``, instead of the Gaussian;
 * ``continuation=r``: HashGNN's continuation: each entry of a code is the
   straight-through sign with probability ``p``, else its continuous value
   (``tanh(f)``, or ``f`` itself with ``continuous="raw"``); ``p`` ramps
@@ -37,18 +40,33 @@ class CCSRVariant(CCSR):
     """CCSR-S (binarize="sign", straight-through) with an extra technique."""
 
     def __init__(self, n_bits=64, *, decorrelation=0.0, continuation=0.0, continuous="tanh",
-                 **params):
+                 fourier_terms=0, fourier_period=4.0, **params):
         super().__init__(n_bits, **params)
+        self.fourier_terms = fourier_terms
+        self.fourier_period = fourier_period
         self.decorrelation = decorrelation
         self.continuation = continuation
         self.continuous = continuous
 
     def get_params(self, deep=True):
         return {**super().get_params(deep), "decorrelation": self.decorrelation,
+                "fourier_terms": self.fourier_terms, "fourier_period": self.fourier_period,
                 "continuation": self.continuation, "continuous": self.continuous}
 
+    def _fourier_sign(self, features):
+        # sign(f) ~ 4/pi * sum_k sin((2k+1) w f) / (2k+1), w = 2 pi / period: its
+        # derivative is the backward pass, sign itself the forward.
+        omega = 2 * math.pi / self.fourier_period
+        smooth = sum(torch.sin((2 * k + 1) * omega * features) / (2 * k + 1)
+                     for k in range(self.fourier_terms)) * (4 / math.pi)
+        signs = torch.where(features >= 0, 1.0, -1.0).to(features.dtype)
+        return smooth + (signs - smooth).detach()
+
     def _codes(self, features, epoch):
-        codes = straight_through_sign(features, self.sign_surrogate, self.surrogate_width)
+        if self.fourier_terms > 0:
+            codes = self._fourier_sign(features)
+        else:
+            codes = straight_through_sign(features, self.sign_surrogate, self.surrogate_width)
         if self.continuation <= 0:
             return codes
         binary_share = min(1.0, (epoch + 1) / (self.continuation * self.max_epochs))
