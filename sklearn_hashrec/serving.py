@@ -10,7 +10,7 @@ index that looks at a fraction of them:
   (approximate; exact when ``n_probe == n_lists``);
 * ``"multihash"``: ``faiss.IndexBinaryMultiHash``, multi-index hashing
   (Norouzi et al., as CIGAR uses): the code is cut into ``n_hash`` substrings
-  of ``hash_bits`` bits, each a hash table; a query looks up its substrings
+  of ``n_bits // n_hash`` bits, each a hash table; a query looks up its substrings
   and every substring within ``n_flip`` bit flips. Every item within Hamming
   distance ``n_hash * (n_flip + 1) - 1`` of the query is found (pigeonhole),
   so it is exact up to that radius.

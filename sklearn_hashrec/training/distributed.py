@@ -25,6 +25,8 @@ import os
 import torch
 from torch import nn
 
+from .checkpoints import data_fingerprint
+
 __all__ = ["check_same_matrix", "data_parallel_loss", "init_from_environment",
            "mean_across_processes", "process_group", "rank_share"]
 
@@ -65,8 +67,6 @@ def check_same_matrix(X, device: torch.device) -> None:
     Each rank takes its share of blocks of its own ``X``; different matrices
     would train one model on a mixture without any error.
     """
-    from .checkpoints import data_fingerprint
-
     digest = int(data_fingerprint(X)[:15], 16)  # 60 bits: fits an int64
     mine = torch.tensor([X.shape[0], X.shape[1], X.nnz, digest], dtype=torch.int64,
                         device=device)

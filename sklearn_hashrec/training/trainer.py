@@ -86,10 +86,9 @@ class Trainer:
             state.epoch, state.alpha, state.logs = epoch, self.alpha(epoch), {}
             networks.train()
             total = 0.0
-            steps = self.sampler.epoch(X, generator)
+            steps = list(self.sampler.epoch(X, generator))
             if group is not None:
-                steps = rank_share(list(steps), *group)
-            n_steps = 0
+                steps = rank_share(steps, *group)
             for step, (users, items) in enumerate(steps):
                 batch = make_batch(X, X_cols, users, items, state.alpha, self.device,
                                    self.with_rows, targets)
@@ -99,8 +98,7 @@ class Trainer:
                 loss.backward()
                 optimizer.step()
                 total += float(loss.detach())
-                n_steps += 1
-            epoch_loss = total / n_steps
+            epoch_loss = total / len(steps)
             if group is not None:
                 epoch_loss = mean_across_processes(epoch_loss, self.device)
             state.loss_curve.append(epoch_loss)
