@@ -9,13 +9,13 @@ the ``n_bits + 1`` possible distances; see ``_hamming_kernels``).
 
 from __future__ import annotations
 
-import threading
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._hamming_kernels import distances_packed, pack_sign_codes, topk_packed, topk_packed_counting
+from ._parallel import run_parallel_kernel
 
 __all__ = ["hamming_distances", "hamming_topk", "is_binary_codes", "pack_codes",
            "ranking_to_csr", "unpack_codes", "TIE_BREAK_RULE"]
@@ -24,10 +24,6 @@ TIE_BREAK_RULE = (
     "Items are ordered by increasing distance; items at the same distance are "
     "ordered by increasing item index."
 )
-
-# Numba's default threading layer (workqueue) must not be entered by two
-# Python threads at once; the kernel already uses every core, so calls queue.
-_KERNEL_LOCK = threading.Lock()
 
 # The one-pass kernel is used while k is at most 1/8 of the catalogue; for a
 # larger share its candidate buffer (~4k) outgrows the gain (measured, 3,706
@@ -178,8 +174,8 @@ def hamming_distances(query_codes, item_codes, *, n_bits: int | None = None) -> 
                                               "hamming_distances")
     out = np.empty((query_words.shape[0], item_words.shape[0]), dtype=np.int64)
     if out.size:
-        with _KERNEL_LOCK:
-            distances_packed(query_words, np.ascontiguousarray(item_words.T), out)
+        run_parallel_kernel(distances_packed, query_words, np.ascontiguousarray(item_words.T),
+                            out)
     return out
 
 
@@ -302,9 +298,8 @@ def _topk_binary(query_words, item_words, width, n_bits, exclude):
         one_pass = _ONE_PASS_K_FACTOR * width <= n_items
         kernel = topk_packed if one_pass else topk_packed_counting
         items_t = np.ascontiguousarray(np.asarray(item_words, dtype=np.uint64).T)
-        with _KERNEL_LOCK:
-            kernel(np.ascontiguousarray(query_words, dtype=np.uint64), items_t, width, n_bits,
-                   indptr, indices, out_items, out_dist)
+        run_parallel_kernel(kernel, np.ascontiguousarray(query_words, dtype=np.uint64), items_t,
+                            width, n_bits, indptr, indices, out_items, out_dist)
     distances = np.where(out_items >= 0, out_dist, np.inf).astype(np.float64)
     return out_items, distances
 

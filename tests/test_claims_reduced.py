@@ -31,9 +31,10 @@ ORDERINGS = [
 @pytest.fixture(scope="module")
 def reduced_run(tmp_path_factory, movielens_100k, data_home):
     out = tmp_path_factory.mktemp("claims")
-    # One torch thread, as the committed runs: with more, the BLAS may pick its
-    # thread count by the machine's load (MKL's dynamic mode), and with it the
-    # order of float sums, which moved AECF-S by up to 0.007 between runs.
+    # One torch thread: a seeded fit is reproducible at a fixed thread count,
+    # and the committed runs' processes were started with one (most of their
+    # fits then ran on two, the bug _parallel.py fixes; the scores stayed
+    # within the tolerance below).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -82,8 +83,8 @@ def test_the_asserted_orderings_hold_in_every_seed_of_the_committed_run():
 def test_the_reduced_run_is_the_committed_seed_0(reduced_run):
     # The docs' numbers come from this release: a model change that moves a
     # score means docs/results/reproduction/ must be rerun (its commands are in
-    # docs/reproduction.md). MKL's sums may differ by memory alignment across
-    # processes, so a neural model can move by a few thousandths.
+    # docs/reproduction.md). Another thread count (see reduced_run) or MKL's
+    # sums in another memory alignment move a neural model by a few thousandths.
     committed = committed_runs()[(40, 0)]
     for name, value in reduced_run.items():
         assert value == pytest.approx(committed[name], abs=0.01), name

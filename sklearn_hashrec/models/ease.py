@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
+from .._parallel import run_parallel_kernel
 from ..base import BaseRecommender
 from ..ranking import topk_dense
 
@@ -105,9 +106,10 @@ class EASE(BaseRecommender):
         # of items, a small part of the full scoring's work.
         query = sp.csr_matrix(query)
         out = np.empty(len(rows), dtype=np.float32)
-        _pair_scores(query.indptr, query.indices, query.data.astype(np.float32),
-                     np.ascontiguousarray(self.item_weights_.T), rows.astype(np.int64),
-                     items.astype(np.int64), out)
+        run_parallel_kernel(_pair_scores, query.indptr, query.indices,
+                            query.data.astype(np.float32),
+                            np.ascontiguousarray(self.item_weights_.T), rows.astype(np.int64),
+                            items.astype(np.int64), out)
         return -out.astype(np.float64)
 
 
