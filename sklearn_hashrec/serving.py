@@ -65,7 +65,8 @@ def faiss_binary_index(packed_codes, n_bits: int, kind: str = "flat", *,
         later).
     n_hash : int or None, default=None
         ``"multihash"``: number of hash tables; None takes ``n_bits // 16``
-        (at least 1), so each table keys on 16 bits or more.
+        (at least 1), so each table keys on 16 bits or more; FAISS allows at
+        most 64 bits per table, so ``n_hash >= n_bits / 64``.
     n_flip : int, default=1
         ``"multihash"``: bit flips tried within each substring
         (``index.nflip``).
@@ -125,6 +126,11 @@ def faiss_binary_index(packed_codes, n_bits: int, kind: str = "flat", *,
         n_hash = n_hash or max(1, n_bits // 16)
         if not 1 <= n_hash <= n_bits:
             raise ValueError(f"n_hash must be in [1, n_bits={n_bits}], got {n_hash}.")
+        if n_bits // n_hash > 64:
+            raise ValueError(
+                f"multihash keys each table on n_bits // n_hash = {n_bits // n_hash} bits, and "
+                f"FAISS allows at most 64: use n_hash >= {-(-n_bits // 64)}."
+            )
         # Tables key on the code's own bits; the padding bits after n_bits are always 0.
         index = faiss.IndexBinaryMultiHash(dimension, n_hash, n_bits // n_hash)
         index.nflip = int(n_flip)

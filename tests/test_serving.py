@@ -88,6 +88,10 @@ def test_bad_options_are_clear_errors(clustered):
         faiss_binary_index(packed, 40, "ivf", n_lists=10**6)
     with pytest.raises(ValueError, match="n_hash must be in"):
         faiss_binary_index(packed, 40, "multihash", n_hash=41)
+    wide = pack_codes(np.where(np.random.default_rng(0).random((5, 128)) < 0.5, -1, 1))
+    with pytest.raises(ValueError, match="at most 64: use n_hash >= 2"):
+        faiss_binary_index(wide, 128, "multihash", n_hash=1)
+    assert faiss_binary_index(wide, 128, "multihash", n_hash=2).ntotal == 5
 
 
 def test_ivf_is_reproducible(clustered):
