@@ -41,7 +41,7 @@ from .experiments import (
     select_variants,
     write_runs,
 )
-from .training.distributed import init_from_environment
+from .training.distributed import init_from_environment, launched_by_torchrun
 
 # The option of `hashrec reproduce` that selects each setting of experiments.SETTINGS.
 SETTING_FLAGS = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}
@@ -111,10 +111,11 @@ def cmd_fit(args) -> int:
         model.set_params(checkpoint_dir=args.checkpoint_dir)
     # Under torchrun (WORLD_SIZE > 1) the processes train one model together;
     # rank 0 saves it, as an ordinary estimator that loads in one process.
-    group = init_from_environment(model.get_params().get("device", "cpu"))
-    if group is not None and "device" not in model.get_params():
+    # A model without torch is refused before any process joins the group.
+    if launched_by_torchrun() and "device" not in model.get_params():
         raise SystemExit(f"hashrec: {args.model} does not train with torch; run it "
                          "without torchrun.")
+    group = init_from_environment(model.get_params().get("device", "cpu"))
     if group is not None and str(model.device).startswith("cuda"):
         model.set_params(device=f"cuda:{torch.cuda.current_device()}")
     start = time.perf_counter()

@@ -143,3 +143,18 @@ def test_unknown_user_id(tmp_path):
     main(["fit", "--data", str(ratings), "--model", "Top", "--out", str(model)])
     with pytest.raises(SystemExit, match="unknown user"):
         main(["recommend", "--model", str(model), "--users", "99"])
+
+
+def test_fit_under_torchrun_refuses_a_model_without_torch_before_joining(tmp_path, monkeypatch):
+    # torchrun's environment with nobody else to join: refusing after
+    # init_process_group would hang waiting for rank 1.
+    import torch.distributed
+
+    ratings = tmp_path / "r.tsv"
+    ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n")
+    for name, value in {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0",
+                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match="does not train with torch"):
+        main(["fit", "--data", str(ratings), "--model", "Top", "--out", str(tmp_path / "m")])
+    assert not torch.distributed.is_initialized()

@@ -28,7 +28,7 @@ from torch import nn
 from .checkpoints import data_fingerprint
 
 __all__ = ["check_same_matrix", "data_parallel_loss", "init_from_environment",
-           "mean_across_processes", "process_group", "rank_share"]
+           "launched_by_torchrun", "mean_across_processes", "process_group", "rank_share"]
 
 
 def process_group() -> tuple[int, int] | None:
@@ -99,6 +99,11 @@ def mean_across_processes(value: float, device: torch.device) -> float:
     return float(tensor.item()) / torch.distributed.get_world_size()
 
 
+def launched_by_torchrun() -> bool:
+    """Whether ``torchrun`` started this process as one of several (``WORLD_SIZE > 1``)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def init_from_environment(device: str = "cpu") -> tuple[int, int] | None:
     """Join the process group that ``torchrun`` describes in the environment.
 
@@ -107,7 +112,7 @@ def init_from_environment(device: str = "cpu") -> tuple[int, int] | None:
     CUDA ``device`` (each process then uses GPU ``LOCAL_RANK``), gloo
     otherwise.
     """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if not launched_by_torchrun():
         return None
     if not torch.distributed.is_initialized():
         cuda = str(device).startswith("cuda")
