@@ -14,17 +14,29 @@ as one JSON line. The results are in docs/quality.md.
   straight-through sign with probability ``p``, else its continuous value
   (``tanh(f)``, or ``f`` itself with ``continuous="raw"``); ``p`` ramps
   linearly from ``1 / (r * max_epochs)`` to 1 over the first ``r`` of the
-  epochs, after which training is on pure codes, as by default.
+  epochs, after which training is on pure codes, as by default;
+* ``reconstruction="sampled"``: the squared reconstruction of each
+  autoencoder summed over the columns of the step's block only (the user
+  decoder over its items, the item decoder over its users), scaled by
+  ``n_inputs / n_columns``: an unbiased estimate that skips the exact Gram
+  products (``n_inputs x hidden^2`` work per step); the stored entries stay
+  exact. ``"sampled_gradient"``: the value and the decoder's gradients exact
+  (one ``n_inputs x hidden^2`` product instead of three), only the gradient
+  that flows back into the features sampled so.
 
     SKLEARN_HASHREC_DATA=../shared/data python benchmarks/quality_variants.py \\
         '{"n_bits": 64, "decorrelation": 1.0}'
+
+``--time-steps N`` fits only ``N`` + 2 training steps (one epoch) and prints
+the seconds per step after the first two, e.g. on Gowalla
+(``--dataset gowalla``), where the reconstruction dominates a step.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
-import sys
 import time
 
 import torch
@@ -33,25 +45,71 @@ from torch.nn import functional as F
 from sklearn_hashrec import CCSR
 from sklearn_hashrec.binarization import straight_through_sign
 from sklearn_hashrec.experiments import load_dataset
-from sklearn_hashrec.models._networks import encode_batch, reconstruction_loss
+from sklearn_hashrec.models._networks import encode_batch, reconstruction_loss, sparse_matmul
+from sklearn_hashrec.training import samplers
+
+
+class SampledGramSquares(torch.autograd.Function):
+    """``sum_{rows, j} o_j^2`` of a linear output ``o = W z + b``, exactly, with a
+    sampled gradient for ``z`` only.
+
+    The value and the gradients of ``W`` and ``b`` need one ``n x h x h``
+    product (``W Z'Z``); ``z``'s exact gradient ``2 (z W' + b) W`` would need
+    the Gram matrix ``W'W`` too, so it is estimated from ``columns``.
+    """
+
+    @staticmethod
+    def forward(ctx, z, weight, bias, columns):
+        weight_moments = weight @ (z.t() @ z)
+        z_sum = z.sum(0)
+        value = ((weight * weight_moments).sum() + 2 * (weight @ z_sum) @ bias
+                 + z.shape[0] * (bias * bias).sum())
+        ctx.save_for_backward(z, weight, bias, columns, weight_moments, z_sum)
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, weight, bias, columns, weight_moments, z_sum = ctx.saved_tensors
+        sample_weight, sample_bias = weight[columns], bias[columns]
+        scale = weight.shape[0] / len(columns)
+        grad_z = 2 * scale * (z @ sample_weight.t() + sample_bias) @ sample_weight
+        grad_weight = 2 * (weight_moments + torch.outer(bias, z_sum))
+        grad_bias = 2 * (weight @ z_sum + z.shape[0] * bias)
+        return grad * grad_z, grad * grad_weight, grad * grad_bias, None
+
+
+def sampled_reconstruction_mse(decoder, features, target, columns, gradient_only):
+    """The library's ``reconstruction_mse`` with ``sum_j o_j^2`` sampled over ``columns``."""
+    z = decoder[:-1](features)
+    weight, bias = decoder[-1].weight, decoder[-1].bias
+    if gradient_only:
+        squares = SampledGramSquares.apply(z, weight, bias, columns)
+    else:
+        sampled = F.linear(z, weight[columns], bias[columns])
+        squares = weight.shape[0] / len(columns) * (sampled * sampled).sum()
+    values = target.values()
+    cross = (sparse_matmul(target, weight) * z).sum() + values @ bias[target.indices()[1]]
+    return (squares - 2 * cross + (values * values).sum()) / (z.shape[0] * weight.shape[0])
 
 
 class CCSRVariant(CCSR):
     """CCSR-S (binarize="sign", straight-through) with an extra technique."""
 
     def __init__(self, n_bits=64, *, decorrelation=0.0, continuation=0.0, continuous="tanh",
-                 fourier_terms=0, fourier_period=4.0, **params):
+                 fourier_terms=0, fourier_period=4.0, reconstruction="exact", **params):
         super().__init__(n_bits, **params)
         self.fourier_terms = fourier_terms
         self.fourier_period = fourier_period
         self.decorrelation = decorrelation
         self.continuation = continuation
         self.continuous = continuous
+        self.reconstruction = reconstruction
 
     def get_params(self, deep=True):
         return {**super().get_params(deep), "decorrelation": self.decorrelation,
                 "fourier_terms": self.fourier_terms, "fourier_period": self.fourier_period,
-                "continuation": self.continuation, "continuous": self.continuous}
+                "continuation": self.continuation, "continuous": self.continuous,
+                "reconstruction": self.reconstruction}
 
     def _fourier_sign(self, features):
         # sign(f) ~ 4/pi * sum_k sin((2k+1) w f) / (2k+1), w = 2 pi / period: its
@@ -83,8 +141,15 @@ class CCSRVariant(CCSR):
         similar = (batch.block > self.relevance_threshold).to(logits.dtype)
         loss = F.binary_cross_entropy_with_logits(
             logits, similar, pos_weight=torch.tensor(float(self.pos_weight)))
-        loss = loss + self.lambda_ae * reconstruction_loss(networks, x_users, f_users,
-                                                           x_items, f_items)
+        if self.reconstruction == "exact":
+            loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
+        else:
+            gradient_only = self.reconstruction == "sampled_gradient"
+            loss_ae = (sampled_reconstruction_mse(networks["user_decoder"], f_users, x_users,
+                                                  batch.items, gradient_only)
+                       + sampled_reconstruction_mse(networks["item_decoder"], f_items, x_items,
+                                                    batch.users, gradient_only))
+        loss = loss + self.lambda_ae * loss_ae
         loss = loss + self.lambda_b * (f_users.mean(0).pow(2).sum()
                                        + f_items.mean(0).pow(2).sum())
         if self.decorrelation > 0:
@@ -98,16 +163,43 @@ class CCSRVariant(CCSR):
 
 
 def main(argv=None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    params = json.loads(argv[0]) if argv else {}
-    seed = int(argv[1]) if len(argv) > 1 else 0
-    data, protocol = load_dataset("ml-1m")
-    protocol = protocol.with_options(ndcg_at=(10,), recall_at=(10,))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("params", nargs="?", default="{}", help="CCSRVariant parameters, JSON")
+    parser.add_argument("seed", nargs="?", type=int, default=0)
+    parser.add_argument("--dataset", default="ml-1m")
+    parser.add_argument("--time-steps", type=int, default=0, metavar="N")
+    args = parser.parse_args(argv)
+    params, seed = json.loads(args.params), args.seed
+    data, protocol = load_dataset(args.dataset)
     train, test = protocol.split(data.data, seed)
+    if args.time_steps:
+        one_epoch = CCSRVariant(random_state=seed, **{**params, "max_epochs": 1})
+        print(json.dumps({"params": params, "dataset": args.dataset, "seconds_per_step":
+                          seconds_per_step(one_epoch, train, args.time_steps)}))
+        return
+    model = CCSRVariant(random_state=seed, **params)
+    if args.dataset == "ml-1m":
+        protocol = protocol.with_options(ndcg_at=(10,), recall_at=(10,))
     start = time.perf_counter()
-    scores = protocol.fit_and_evaluate(CCSRVariant(random_state=seed, **params), train, test)
+    scores = protocol.fit_and_evaluate(model, train, test)
     print(json.dumps({"params": params, "seed": seed, "wall": time.perf_counter() - start,
                       **scores}))
+
+
+def seconds_per_step(model, train, n_steps):
+    """Seconds per training step of a one-epoch ``model``: fits of 2 and of
+    ``n_steps`` + 2 steps, differenced (the set-up and the final encoding cancel)."""
+    n_steps_of_epoch = samplers.BlockSampler.n_steps
+    times = []
+    try:
+        for steps in (2, n_steps + 2):
+            samplers.BlockSampler.n_steps = lambda self, X, steps=steps: steps
+            start = time.perf_counter()
+            model.fit(train)
+            times.append(time.perf_counter() - start)
+    finally:
+        samplers.BlockSampler.n_steps = n_steps_of_epoch
+    return (times[1] - times[0]) / n_steps
 
 
 if __name__ == "__main__":
