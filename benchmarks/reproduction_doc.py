@@ -106,8 +106,9 @@ def grids_section(dataset="ml-1m"):
 
 def diagnosis_section(path=DIAGNOSIS):
     lines = ["| data | model | parameters (against the defaults of its run) | NDCG@10 | "
-             "tie-aware NDCG@10 | mean \\|mean code bit\\| (users / items) |",
-             "|---|---|---|---|---|---|"]
+             "tie-aware NDCG@10 | mean \\|mean code bit\\| (users / items) | "
+             "distinct codes (users / items) |",
+             "|---|---|---|---|---|---|---|"]
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if "NDCG@10" not in row:
@@ -118,9 +119,13 @@ def diagnosis_section(path=DIAGNOSIS):
             balance = (f"{row['user bit mean |.|']:.3f} / "
                        + ("" if items is None else f"{items:.3f}"))
         tie = row.get("tie-aware NDCG@10")
+        distinct = ""
+        if "distinct user codes" in row:
+            distinct = (f"{row['distinct user codes']:,} of {row['n_users']:,} / "
+                        f"{row['distinct item codes']:,} of {row['n_items']:,}")
         lines.append(f"| {row['ds']} | {row['model']} | {row['kw'].replace('|', '/')} | "
                      f"{row['NDCG@10']:.4f} | {'' if tie is None else f'{tie:.4f}'} | "
-                     f"{balance} |")
+                     f"{balance} | {distinct} |")
     return "\n".join(lines)
 
 
