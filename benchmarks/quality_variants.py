@@ -45,7 +45,11 @@ from torch.nn import functional as F
 from sklearn_hashrec import CCSR
 from sklearn_hashrec.binarization import straight_through_sign
 from sklearn_hashrec.experiments import load_dataset
-from sklearn_hashrec.models._networks import encode_batch, reconstruction_loss, sparse_matmul
+from sklearn_hashrec.models._networks import (
+    encode_batch,
+    mse_from_output_squares,
+    reconstruction_loss,
+)
 from sklearn_hashrec.training import samplers
 
 
@@ -87,9 +91,7 @@ def sampled_reconstruction_mse(decoder, features, target, columns, gradient_only
     else:
         sampled = F.linear(z, weight[columns], bias[columns])
         squares = weight.shape[0] / len(columns) * (sampled * sampled).sum()
-    values = target.values()
-    cross = (sparse_matmul(target, weight) * z).sum() + values @ bias[target.indices()[1]]
-    return (squares - 2 * cross + (values * values).sum()) / (z.shape[0] * weight.shape[0])
+    return mse_from_output_squares(z, weight, bias, target, squares)
 
 
 class CCSRVariant(CCSR):

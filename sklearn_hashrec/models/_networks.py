@@ -21,8 +21,9 @@ from ..binarization import finalize
 from ..training import TorchHashRecommender, sparse_tensor
 
 __all__ = ["EncoderPairModel", "InputLinear", "InteractionInput", "apply_mlp", "autoencoder_pair",
-           "encode_batch", "encode_rows", "make_autoencoder", "make_mlp", "reconstruction_loss",
-           "reconstruction_mse", "sparse_linear", "sparse_matmul"]
+           "encode_batch", "encode_rows", "make_autoencoder", "make_mlp",
+           "mse_from_output_squares", "reconstruction_loss", "reconstruction_mse",
+           "sparse_linear", "sparse_matmul"]
 
 
 class InteractionInput(nn.Module):
@@ -219,6 +220,15 @@ def reconstruction_mse(decoder: nn.Sequential, features: torch.Tensor,
     weight, bias = last.weight, last.bias  # (n_inputs, h), (n_inputs,)
     squares = (((z @ (weight.t() @ weight)) * z).sum() + 2 * (weight @ z.sum(0)) @ bias
                + z.shape[0] * (bias * bias).sum())
+    return mse_from_output_squares(z, weight, bias, target, squares)
+
+
+def mse_from_output_squares(z, weight, bias, target, squares) -> torch.Tensor:
+    """MSE of ``o = W z + b`` against a sparse ``target``, given ``squares = sum o^2``.
+
+    The rest of :func:`reconstruction_mse`'s expansion: the cross terms over
+    the stored entries of ``target`` and their squares, per output entry.
+    """
     values = target.values()
     cross = (sparse_matmul(target, weight) * z).sum() + values @ bias[target.indices()[1]]
     return (squares - 2 * cross + (values * values).sum()) / (z.shape[0] * weight.shape[0])
