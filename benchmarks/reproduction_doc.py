@@ -11,7 +11,7 @@ regenerates the page and compares it with the committed file byte for byte.
     python benchmarks/reproduction_doc.py --check    # exit 1 if it is out of date
 
 Template directives, each alone on a line: ``{{ runs }}``, ``{{ grids }}``,
-``{{ diagnosis }}``, ``{{ tables DATASET SETTING }}``, ``{{ claims DATASET
+``{{ diagnosis }}``, ``{{ thresholds }}``, ``{{ tables DATASET SETTING }}``, ``{{ claims DATASET
 SETTING }}``, ``{{ chosen DATASET }}`` and ``{{ learned DATASET SETTING }}``.
 """
 
@@ -123,9 +123,26 @@ def diagnosis_section(path=DIAGNOSIS):
         if "distinct user codes" in row:
             distinct = (f"{row['distinct user codes']:,} of {row['n_users']:,} / "
                         f"{row['distinct item codes']:,} of {row['n_items']:,}")
-        lines.append(f"| {row['ds']} | {row['model']} | {row['kw'].replace('|', '/')} | "
+        kw = row["kw"] + (f"; probe {row['probe']}" if "probe" in row else "")
+        lines.append(f"| {row['ds']} | {row['model']} | {kw.replace('|', '/')} | "
                      f"{row['NDCG@10']:.4f} | {'' if tie is None else f'{tie:.4f}'} | "
                      f"{balance} | {distinct} |")
+    return "\n".join(lines)
+
+
+def thresholds_section(path=DIAGNOSIS):
+    """The ``--thresholds`` rows: a continuous fit and the codes its features make."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows = [row for row in rows if row.get("thresholds")]
+    names = [key.removeprefix("tie-aware NDCG@10, ") for key in rows[0]
+             if key.startswith("tie-aware NDCG@10, ")] if rows else []
+    lines = ["| data | model | parameters | continuous NDCG@10 | "
+             + " | ".join(f"tie-aware NDCG@10, {name}" for name in names) + " |",
+             "|---|---|---|---|" + "---|" * len(names)]
+    for row in rows:
+        lines.append(f"| {row['ds']} | {row['model']} | {row['kw']} | "
+                     f"{row['continuous NDCG@10']:.4f} | " + " | ".join(
+                         f"{row['tie-aware NDCG@10, ' + name]:.4f}" for name in names) + " |")
     return "\n".join(lines)
 
 
@@ -197,8 +214,12 @@ def learned_section(dataset, setting, results=RESULTS):
     if ("Random", bits) not in agg or ("Top", bits) not in agg:
         return "Random and Top did not run with these models."
     random, top = agg[("Random", bits)][0], agg[("Top", bits)][0]
+    # Codes that tie many items rank them by index; the tie-aware score shows
+    # what the codes themselves carry (none for continuous variants).
+    tie_aware = aggregate_over_seeds(rows, "tie-aware NDCG@10", BITS)
     lines = [f"| family | best variant at {bits} bits | NDCG@10 | x Random ({random:.4f}) | "
-             f"against Top ({top:.4f}) |", "|---|---|---|---|---|"]
+             f"against Top ({top:.4f}) | tie-aware NDCG@10 (x Random) |",
+             "|---|---|---|---|---|---|"]
     best = {}
     for (model, b), (mean, _, _) in agg.items():
         family = parse_variant(model)[0]
@@ -206,12 +227,15 @@ def learned_section(dataset, setting, results=RESULTS):
                 and mean > best.get(family, ("", -1))[1]):
             best[family] = (model, mean)
     for family, (model, mean) in best.items():
+        tie = tie_aware.get((model, bits))
+        tie = "" if tie is None else f"{tie[0]:.4f} ({tie[0] / random:.1f})"
         lines.append(f"| {family} | {model} | {mean:.4f} | {mean / random:.1f} | "
-                     f"{'above' if mean > top else 'below'} ({mean - top:+.4f}) |")
+                     f"{'above' if mean > top else 'below'} ({mean - top:+.4f}) | {tie} |")
     return "\n".join(lines)
 
 
 SECTIONS = {"runs": runs_section, "grids": grids_section, "diagnosis": diagnosis_section,
+            "thresholds": thresholds_section,
             "tables": tables_section, "claims": claims_section, "chosen": chosen_section,
             "learned": learned_section}
 
@@ -230,7 +254,8 @@ def render(template: str = None, results: Path = RESULTS) -> str:
             raise ValueError(f"unknown directive {name!r} in the template: {line!r}")
         if name in ("tables", "claims", "learned") and args[1:] and args[1] not in SETTINGS:
             raise ValueError(f"unknown setting {args[1]!r}; choose from {SETTINGS}.")
-        kwargs = {"results": results} if name not in ("grids", "diagnosis") else {}
+        kwargs = ({"results": results}
+                  if name not in ("grids", "diagnosis", "thresholds") else {})
         out.append(SECTIONS[name](*args, **kwargs))
     return "\n".join(out) + "\n"
 
