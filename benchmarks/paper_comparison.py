@@ -192,25 +192,37 @@ def paired_wins(rows, metric, n_bits, model, others):
     return f" (seeds won: {', '.join(parts)})" if parts else ""
 
 
+def _beats_baselines(rows, metric):
+    """The first claim under ``metric``: (detail, verdict), or None if it cannot be decided."""
+    ours = {key: value[0] for key, value in aggregate(rows, metric).items()}
+    per_bit = []
+    for b in sorted({b for (_, b) in ours}):
+        if ("CCSR-S", b) in ours and all((m, b) in ours for m in BASELINES):
+            wins = [ours[("CCSR-S", b)] > ours[(m, b)] for m in BASELINES]
+            per_bit.append((b, all(wins), ", ".join(
+                f"{m} {ours[(m, b)]:.4f}" for m in BASELINES), ours[("CCSR-S", b)]))
+    if not per_bit:
+        return None
+    detail = "; ".join(
+        f"{b} bits: CCSR-S {s:.4f} vs {others}"
+        + paired_wins(rows, metric, b, "CCSR-S", BASELINES) for b, _, others, s in per_bit)
+    verdict = "yes" if all(ok for _, ok, _, _ in per_bit) else "no at " + ", ".join(
+        f"{b} bits" for b, ok, _, _ in per_bit if not ok)
+    return detail, verdict + f" (code lengths run: {', '.join(str(b) for b, *_ in per_bit)})"
+
+
 def claims(rows, metric="NDCG@10"):
     ours = {key: value[0] for key, value in aggregate(rows, metric).items()}
     bits = sorted({b for (_, b) in ours})
     out = []
-    beaten = BASELINES
-    per_bit = []
-    for b in bits:
-        if ("CCSR-S", b) in ours and all((m, b) in ours for m in beaten):
-            wins = [ours[("CCSR-S", b)] > ours[(m, b)] for m in beaten]
-            per_bit.append((b, all(wins), ", ".join(
-                f"{m} {ours[(m, b)]:.4f}" for m in beaten), ours[("CCSR-S", b)]))
-    if per_bit:
-        detail = "; ".join(
-            f"{b} bits: CCSR-S {s:.4f} vs {others}"
-            + paired_wins(rows, metric, b, "CCSR-S", beaten) for b, _, others, s in per_bit)
-        verdict = "yes" if all(ok for _, ok, _, _ in per_bit) else "no at " + ", ".join(
-            f"{b} bits" for b, ok, _, _ in per_bit if not ok)
-        out.append(("CCSR-S beats CF, CFCodeReg and AECF-S at every code length", detail,
-                    verdict + f" (code lengths run: {', '.join(str(b) for b, *_ in per_bit)})"))
+    first = _beats_baselines(rows, metric)
+    if first is not None:
+        out.append(("CCSR-S beats CF, CFCodeReg and AECF-S at every code length", *first))
+    # The same with ties in random order: codes that collapse onto a few
+    # patterns rank their ties by item index, which can follow popularity.
+    first = _beats_baselines(rows, "tie-aware NDCG@10")
+    if first is not None:
+        out.append(("the same, judged on tie-aware NDCG@10", *first))
     drops = []
     for model in ("CCSR", "AECF", "DJSRH"):
         for b in bits:
@@ -237,7 +249,7 @@ def claims(rows, metric="NDCG@10"):
     if not out:
         return ("No claim can be decided from these runs (a claim needs its models at "
                 "one code length).")
-    lines = ["| claim | ours (NDCG@10) | holds? |", "|---|---|---|"]
+    lines = ["| claim | ours (NDCG@10, or as the claim says) | holds? |", "|---|---|---|"]
     lines += [f"| {c} | {d} | {v} |" for c, d, v in out]
     return "\n".join(lines)
 

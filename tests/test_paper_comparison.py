@@ -54,3 +54,19 @@ def test_claims_from_merged_csvs(tmp_path, comparison):
     assert "1 of 2 cases" in text
 
 
+
+def test_the_first_claim_is_judged_again_on_tie_aware_scores(comparison):
+    # A collapsed baseline can beat CCSR-S through the index tie-break and
+    # lose once ties are ordered at random: the tie-aware row says so.
+    rows = [{"model": m, "n_bits": 10, "seed": 0, "NDCG@10": index, "tie-aware NDCG@10": tie}
+            for m, index, tie in [("CCSR-S", 0.25, 0.18), ("CF-S", 0.26, 0.13),
+                                  ("CFCodeReg-S", 0.31, 0.12), ("AECF-S", 0.32, 0.15)]]
+    text = comparison.claims(rows)
+    first, tie_aware = [line for line in text.splitlines() if "CCSR-S 0." in line]
+    assert "no at 10 bits" in first
+    assert "tie-aware" in tie_aware and "CCSR-S 0.1800 vs CF-S 0.1300" in tie_aware
+    assert tie_aware.endswith("| yes (code lengths run: 10) |")
+    # Without tie-aware scores (older runs) only the first row is there.
+    for row in rows:
+        del row["tie-aware NDCG@10"]
+    assert "tie-aware" not in comparison.claims(rows)
