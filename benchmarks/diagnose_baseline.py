@@ -136,9 +136,10 @@ def main(argv=None) -> None:
     parser.add_argument("--params", default="{}", help="parameters over the defaults, JSON")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bits", type=int, default=40)
-    parser.add_argument("--thresholds", action="store_true",
-                        help="fit continuous and score thresholds of its features")
-    parser.add_argument("--probe", help="AECF-S's changed loss, JSON (see above)")
+    changes = parser.add_mutually_exclusive_group()
+    changes.add_argument("--thresholds", action="store_true",
+                         help="fit continuous and score thresholds of its features")
+    changes.add_argument("--probe", help="AECF-S's changed loss, JSON (see above)")
     parser.add_argument("--out", help="append the JSON line to this file")
     args = parser.parse_args(argv)
     options = dict(seed=args.seed, n_bits=args.bits, min_interactions=args.min_interactions)
