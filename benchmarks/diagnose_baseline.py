@@ -77,23 +77,32 @@ def aecf_probe(balance=0.0, balance_on="features", agreement="offset"):
     return AECFProbe
 
 
-def diagnose(dataset, family, params, *, seed=0, n_bits=40, min_interactions=0, probe=None):
-    """The JSON-ready row of one fit (see the module docstring)."""
+def _fit_on_split(model, dataset, seed, min_interactions):
+    """Fit ``model`` on the seed's training part: the protocol, the split and the seconds."""
     data, protocol = load_dataset(dataset, min_interactions=min_interactions)
     train, test = protocol.split(data.data, seed)
+    start = time.perf_counter()
+    model.fit(train)
+    return protocol, train, test, time.perf_counter() - start
+
+
+def _row_head(dataset, min_interactions, family, params, seed, fit):
+    return {"ds": dataset + (f" ({min_interactions}-core)" if min_interactions else ""),
+            "model": family, "kw": json.dumps(params), "seed": seed, "fit": round(fit, 1)}
+
+
+def diagnose(dataset, family, params, *, seed=0, n_bits=40, min_interactions=0, probe=None):
+    """The JSON-ready row of one fit (see the module docstring)."""
     if probe is None:
         model = build_estimator(family, n_bits=n_bits, random_state=seed, params=params)
     elif family == "AECF":
         model = aecf_probe(**probe)(n_bits, random_state=seed, **params)
     else:
         raise ValueError("--probe changes AECF's loss; it needs --model AECF")
-    start = time.perf_counter()
-    model.fit(train)
-    fit = time.perf_counter() - start
+    protocol, train, test, fit = _fit_on_split(model, dataset, seed, min_interactions)
     scores = protocol.evaluate(model, train, test)
     users, items = model.user_codes_, model.item_codes_
-    return {"ds": dataset + (f" ({min_interactions}-core)" if min_interactions else ""),
-            "model": family, "kw": json.dumps(params), "seed": seed, "fit": round(fit, 1),
+    return {**_row_head(dataset, min_interactions, family, params, seed, fit),
             **({"probe": json.dumps(probe)} if probe is not None else {}),
             **{name: round(scores[name], 4) for name in
                ("NDCG@10", "Recall@10", "tie-aware NDCG@10", "tie-aware Recall@10")},
@@ -106,13 +115,9 @@ def diagnose(dataset, family, params, *, seed=0, n_bits=40, min_interactions=0, 
 
 def diagnose_thresholds(dataset, family, params, *, seed=0, n_bits=40, min_interactions=0):
     """The continuous fit's NDCG@10 and its thresholded codes' tie-aware NDCG@10."""
-    data, protocol = load_dataset(dataset, min_interactions=min_interactions)
-    train, test = protocol.split(data.data, seed)
     model = build_estimator(family, n_bits=n_bits, random_state=seed,
                             params={**params, "binarize": None})
-    start = time.perf_counter()
-    model.fit(train)
-    fit = time.perf_counter() - start
+    protocol, train, test, fit = _fit_on_split(model, dataset, seed, min_interactions)
     relevant = (test > protocol.relevance_threshold).astype(np.float64)
     sides = [np.asarray(model.user_codes_, dtype=np.float64),
              np.asarray(model.item_codes_, dtype=np.float64)]
@@ -121,8 +126,7 @@ def diagnose_thresholds(dataset, family, params, *, seed=0, n_bits=40, min_inter
         users, items = (np.where(f >= threshold(f), 1, -1).astype(np.int8) for f in sides)
         tie_aware[f"tie-aware NDCG@10, {name}"] = round(
             tie_aware_ndcg_at_k(relevant, users, items, 10, exclude=train), 4)
-    return {"ds": dataset + (f" ({min_interactions}-core)" if min_interactions else ""),
-            "model": family, "kw": json.dumps(params), "seed": seed, "fit": round(fit, 1),
+    return {**_row_head(dataset, min_interactions, family, params, seed, fit),
             "thresholds": True,
             "continuous NDCG@10": round(protocol.evaluate(model, train, test)["NDCG@10"], 4),
             **tie_aware}

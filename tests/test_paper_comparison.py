@@ -54,7 +54,6 @@ def test_claims_from_merged_csvs(tmp_path, comparison):
     assert "1 of 2 cases" in text
 
 
-
 def test_the_first_claim_is_judged_again_on_tie_aware_scores(comparison):
     # A collapsed baseline can beat CCSR-S through the index tie-break and
     # lose once ties are ordered at random: the tie-aware row says so.
