@@ -29,7 +29,6 @@ import numpy as np
 from sklearn_hashrec import CCSR
 from sklearn_hashrec.binarization import sign_codes
 from sklearn_hashrec.experiments import load_dataset
-from sklearn_hashrec.ranking import pack_codes
 
 
 def itq_rotation(Z: np.ndarray, n_iter: int = 50, random_state: int = 0) -> np.ndarray:
@@ -69,9 +68,11 @@ def itq_rotation(Z: np.ndarray, n_iter: int = 50, random_state: int = 0) -> np.n
 def with_codes(model, user_features: np.ndarray, item_features: np.ndarray):
     """A copy of fitted ``model`` whose codes are the signs of the given features."""
     binary = copy.copy(model)
-    binary.user_codes_ = sign_codes(user_features)
-    binary.item_codes_ = sign_codes(item_features)
-    binary.item_codes_packed_ = pack_codes(binary.item_codes_)
+    codes = {"user_codes_": sign_codes(user_features), "item_codes_": sign_codes(item_features)}
+    # What fit derives from the codes (the packed item words), derived the same way.
+    codes.update(binary._derived_attributes(codes))
+    for name, value in codes.items():
+        setattr(binary, name, value)
     return binary
 
 
