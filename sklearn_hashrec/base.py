@@ -18,7 +18,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._version import __version__
-from .ranking import check_k, hamming_topk, pack_codes
+from .ranking import check_k, hamming_topk, pack_codes, topk_per_segment
 
 # Version of what a pickled estimator holds. Raise it when fitted attributes
 # change meaning; __setstate__ refuses newer formats with a clear error and is
@@ -282,16 +282,8 @@ class BaseRecommender(BaseEstimator):
         rows = np.repeat(np.arange(n_queries), np.diff(allowed.indptr))
         items = allowed.indices.astype(np.int64)
         dist = np.asarray(self._pair_distances(query, rows, items), dtype=np.float64)
-        order = np.lexsort((items, dist, rows))
-        rank = np.arange(len(order)) - allowed.indptr[rows[order]]
-        within = rank < k
-        keep = order[within]
-        width = min(k, self.seen_.shape[1])
-        out_items = np.full((n_queries, width), -1, dtype=np.int64)
-        out_dist = np.full((n_queries, width), np.inf)
-        slots = (rows[keep], rank[within])
-        out_items[slots] = items[keep]
-        out_dist[slots] = dist[keep]
+        out_items, out_dist = topk_per_segment(allowed.indptr, dist, items,
+                                               min(k, self.seen_.shape[1]))
         return (out_dist, out_items) if return_distance else out_items
 
     def _check_users(self, users) -> np.ndarray:

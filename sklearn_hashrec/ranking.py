@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from numbers import Integral
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -397,3 +398,38 @@ def _smallest_in_item_order(dist: np.ndarray, width: int) -> np.ndarray:
     columns = np.nonzero(taken)[1].reshape(-1, width)  # in column order
     values = np.take_along_axis(dist, columns, axis=1)
     return np.take_along_axis(columns, np.argsort(values, axis=1, kind="stable"), axis=1)
+
+
+def topk_per_segment(indptr, dist, items, width: int):
+    """Top-``width`` of scored (query, item) pairs grouped by query, with the tie rule.
+
+    Pairs ``indptr[q]:indptr[q + 1]`` belong to query ``q``; ``dist`` and
+    ``items`` hold each pair's distance and item. Returns the ``(n_queries,
+    width)`` items and distances, smallest first, ties by increasing item
+    index, padded with -1 / inf: the same answer as :func:`topk_dense` on
+    a dense matrix that is ``inf`` outside the pairs. Sorts each query's few
+    pairs on their own (re-ranking 200 candidates of 6,040 users: 0.05 s,
+    where one ``lexsort`` of all pairs by query, distance and item took 0.6 s).
+    """
+    n_queries = len(indptr) - 1
+    out_items = np.full((n_queries, width), -1, dtype=np.int64)
+    out_dist = np.full((n_queries, width), np.inf, dtype=np.float64)
+    if len(items):
+        run_parallel_kernel(_segment_smallest, np.asarray(indptr, dtype=np.int64),
+                            np.asarray(dist, dtype=np.float64),
+                            np.asarray(items, dtype=np.int64), out_items, out_dist)
+    return out_items, out_dist
+
+
+@numba.njit(parallel=True, cache=True)
+def _segment_smallest(indptr, dist, items, out_items, out_dist):
+    width = out_items.shape[1]
+    for q in numba.prange(len(indptr) - 1):
+        lo, hi = indptr[q], indptr[q + 1]
+        by_item = np.argsort(items[lo:hi], kind="mergesort")
+        # A stable sort by distance of pairs in item order: ties stay in item order.
+        by_dist = np.argsort(dist[lo:hi][by_item], kind="mergesort")
+        for j in range(min(width, hi - lo)):
+            pair = lo + by_item[by_dist[j]]
+            out_items[q, j] = items[pair]
+            out_dist[q, j] = dist[pair]

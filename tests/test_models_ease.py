@@ -53,6 +53,19 @@ def test_candidate_pairs_score_like_the_full_ranking(small_X):
     np.testing.assert_array_equal(dist, full_dist)
 
 
+def test_pairs_in_any_order_score_like_the_full_product(small_X):
+    # The pair kernel groups runs of one user; shuffled pairs are runs of one.
+    model = EASE(l2_reg=2.0).fit(small_X)
+    query = sp.csr_matrix(small_X[:20], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    rows, items = rng.integers(0, 20, 300), rng.integers(0, small_X.shape[1], 300)
+    full = -np.asarray(query @ model.item_weights_).astype(np.float64)
+    np.testing.assert_array_equal(model._pair_distances(query, rows, items), full[rows, items])
+    for order in (np.argsort(rows, kind="stable"), np.arange(0)):
+        np.testing.assert_array_equal(
+            model._pair_distances(query, rows[order], items[order]), full[rows, items][order])
+
+
 @pytest.mark.parametrize("l2_reg", [0, -1.0, "a"])
 def test_bad_l2_reg(l2_reg, small_X):
     with pytest.raises(ValueError, match="l2_reg"):

@@ -207,3 +207,23 @@ def test_topk_dense_keeps_the_tie_rule_with_many_ties():
                                   exclude)
         np.testing.assert_array_equal(items, np.where(np.isfinite(expected_dist), expected, -1))
         np.testing.assert_array_equal(dists, expected_dist)
+
+
+def test_topk_per_segment_is_a_sort_of_each_querys_pairs():
+    # Against Python's sort by (distance, item) per query: ties across the
+    # cut, items out of order within a query, empty queries, short queries.
+    from sklearn_hashrec.ranking import topk_per_segment
+
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        sizes = rng.integers(0, 12, rng.integers(1, 20))
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        items = np.concatenate([rng.permutation(50)[:n] for n in sizes]).astype(np.int64)
+        dist = rng.integers(0, 3, len(items)).astype(float)
+        width = int(rng.integers(1, 8))
+        got_items, got_dist = topk_per_segment(indptr, dist, items, width)
+        for q, (lo, hi) in enumerate(zip(indptr[:-1], indptr[1:], strict=True)):
+            best = sorted(zip(dist[lo:hi], items[lo:hi], strict=True))[:width]
+            padded = best + [(np.inf, -1)] * (width - len(best))
+            np.testing.assert_array_equal(got_items[q], [i for _, i in padded])
+            np.testing.assert_array_equal(got_dist[q], [d for d, _ in padded])

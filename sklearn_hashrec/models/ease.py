@@ -105,11 +105,12 @@ class EASE(BaseRecommender):
         # Only the (user, candidate) pairs: for 200 candidates out of thousands
         # of items, a small part of the full scoring's work.
         query = sp.csr_matrix(query)
+        rows = np.asarray(rows, dtype=np.int64)
+        runs = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True]) if len(rows) else [0]
         out = np.empty(len(rows), dtype=np.float32)
         run_parallel_kernel(_pair_scores, query.indptr, query.indices,
-                            query.data.astype(np.float32),
-                            np.ascontiguousarray(self.item_weights_.T), rows.astype(np.int64),
-                            items.astype(np.int64), out)
+                            query.data.astype(np.float32), self.item_weights_, rows,
+                            items.astype(np.int64), np.asarray(runs, dtype=np.int64), out)
         return -out.astype(np.float64)
 
 
@@ -120,15 +121,25 @@ def _binary(X) -> sp.csr_matrix:
 
 
 @numba.njit(parallel=True, cache=True)
-def _pair_scores(indptr, indices, values, weights_t, rows, items, out):
-    """``out[p] = x_rows[p] . B[:, items[p]]``, with ``weights_t = B.T`` (rows contiguous).
+def _pair_scores(indptr, indices, values, weights, rows, items, runs, out):
+    """``out[p] = x_rows[p] . B[:, items[p]]`` for pairs in runs of one row each.
 
-    Summed in float32 in stored-entry order, as scipy's sparse-dense product
-    does, so a pair's score equals the full scoring's bit for bit.
+    Pairs ``runs[s]:runs[s + 1]`` share their row ``r``: each stored entry
+    ``t`` of ``x_r`` adds ``x_rt * B[t, items]`` to all of them, reading row
+    ``t`` of ``B`` where it is contiguous (no transposed copy of the
+    ``n_items x n_items`` weights, which a per-pair sum down a column would
+    want). Each pair is summed in float32 in stored-entry order, as scipy's
+    sparse-dense product does, so its score equals the full scoring's bit
+    for bit.
     """
-    for p in numba.prange(len(rows)):
-        r, i = rows[p], items[p]
-        total = np.float32(0.0)
+    for s in numba.prange(len(runs) - 1):
+        lo, hi = runs[s], runs[s + 1]
+        r = rows[lo]
+        columns = items[lo:hi]
+        total = np.zeros(hi - lo, dtype=np.float32)
         for t in range(indptr[r], indptr[r + 1]):
-            total += values[t] * weights_t[i, indices[t]]
-        out[p] = total
+            weight_row = weights[indices[t]]
+            value = values[t]
+            for j in range(hi - lo):
+                total[j] += value * weight_row[columns[j]]
+        out[lo:hi] = total
