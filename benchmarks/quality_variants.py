@@ -22,7 +22,11 @@ as one JSON line. The results are in docs/quality.md.
   products (``n_inputs x hidden^2`` work per step); the stored entries stay
   exact. ``"sampled_gradient"``: the value and the decoder's gradients exact
   (one ``n_inputs x hidden^2`` product instead of three), only the gradient
-  that flows back into the features sampled so.
+  that flows back into the features sampled so. ``"fused"``: the exact loss,
+  with its value and all its gradients in one autograd function
+  (:class:`FusedReconstructionMSE`): two ``n_inputs x hidden^2`` products a
+  step instead of three, and the decoder's gradient built in one buffer
+  instead of summed from autograd's separate terms.
 
     SKLEARN_HASHREC_DATA=../shared/data python benchmarks/quality_variants.py \\
         '{"n_bits": 64, "decorrelation": 1.0}'
@@ -49,6 +53,7 @@ from sklearn_hashrec.models._networks import (
     encode_batch,
     mse_from_output_squares,
     reconstruction_loss,
+    sparse_matmul,
 )
 from sklearn_hashrec.training import samplers
 
@@ -80,6 +85,60 @@ class SampledGramSquares(torch.autograd.Function):
         grad_weight = 2 * (weight_moments + torch.outer(bias, z_sum))
         grad_bias = 2 * (weight @ z_sum + z.shape[0] * bias)
         return grad * grad_z, grad * grad_weight, grad * grad_bias, None
+
+
+class FusedReconstructionMSE(torch.autograd.Function):
+    """``reconstruction_mse`` of ``o = W z + b`` against a sparse target: the same
+    value, and the exact gradients written out instead of left to autograd.
+
+    Per row ``sum_j (o_j - x_j)^2 = z'Gz + 2 z'W'b + b'b - 2 (xW) z - 2 x b + x'x``
+    with ``G = W'W``. The gradients, over ``D = rows x n_inputs``:
+    ``dz = 2 (z G + W'b - xW) / D``, ``dW = 2 (W Z'Z + b 1'Z - X'Z) / D`` and
+    ``db = 2 (W Z'1 + rows b - X'1) / D``. ``dW`` needs one ``n_inputs x h x h``
+    product (autograd's backward of ``W'W`` takes two), and its sparse and
+    rank-one parts are added into that product's buffer.
+    """
+
+    @staticmethod
+    def forward(ctx, z, weight, bias, target):
+        rows, columns = target.indices()
+        values = target.values()
+        gram = weight.t() @ weight
+        z_sum = z.sum(0)
+        x_weight = sparse_matmul(target, weight)
+        n_rows, n_inputs = z.shape[0], weight.shape[0]
+        squares = ((z @ gram) * z).sum() + 2 * (weight @ z_sum) @ bias + n_rows * bias @ bias
+        cross = (x_weight * z).sum() + values @ bias[columns]
+        ctx.save_for_backward(z, weight, bias, gram, z_sum, x_weight, rows, columns, values)
+        return (squares - 2 * cross + values @ values) / (n_rows * n_inputs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, weight, bias, gram, z_sum, x_weight, rows, columns, values = ctx.saved_tensors
+        n_rows, n_inputs = z.shape[0], weight.shape[0]
+        scale = 2 * grad / (n_rows * n_inputs)
+        grad_z = (z @ gram + weight.t() @ bias - x_weight) * scale
+        grad_weight = weight @ (z.t() @ z)
+        grad_weight.addr_(bias, z_sum)
+        # X'Z, a sum of rows of z per input column, for the columns the batch stores
+        by_column = torch.sparse_coo_tensor(torch.stack([columns, rows]), values,
+                                            (n_inputs, n_rows), check_invariants=False)
+        by_column = by_column.coalesce()
+        stored_columns, stored_rows = by_column.indices()
+        present, counts = torch.unique_consecutive(stored_columns, return_counts=True)
+        per_column = F.embedding_bag(stored_rows, z, torch.cumsum(counts, 0) - counts,
+                                     mode="sum", per_sample_weights=by_column.values())
+        grad_weight.index_add_(0, present, per_column, alpha=-1)
+        grad_weight.mul_(scale)
+        grad_bias = weight @ z_sum + n_rows * bias
+        grad_bias.index_add_(0, columns, values, alpha=-1)
+        return grad_z, grad_weight, grad_bias * scale, None
+
+
+def fused_reconstruction_mse(decoder, features, target):
+    """The library's ``reconstruction_mse`` through :class:`FusedReconstructionMSE`."""
+    last = decoder[-1]
+    return FusedReconstructionMSE.apply(decoder[:-1](features), last.weight, last.bias, target)
 
 
 def sampled_reconstruction_mse(decoder, features, target, columns, gradient_only):
@@ -145,6 +204,9 @@ class CCSRVariant(CCSR):
             logits, similar, pos_weight=torch.tensor(float(self.pos_weight)))
         if self.reconstruction == "exact":
             loss_ae = reconstruction_loss(networks, x_users, f_users, x_items, f_items)
+        elif self.reconstruction == "fused":
+            loss_ae = (fused_reconstruction_mse(networks["user_decoder"], f_users, x_users)
+                       + fused_reconstruction_mse(networks["item_decoder"], f_items, x_items))
         else:
             gradient_only = self.reconstruction == "sampled_gradient"
             loss_ae = (sampled_reconstruction_mse(networks["user_decoder"], f_users, x_users,

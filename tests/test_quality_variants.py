@@ -51,3 +51,26 @@ def test_sampled_reconstructions_average_to_the_dense_loss_and_gradients(gradien
     assert total == pytest.approx(dense.item(), rel=1e-5)
     for got, want in zip([p.grad for p in networks.parameters()], expected, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_fused_reconstruction_has_torchs_dense_loss_and_gradients():
+    # Against torch's dense decoder output and mse_loss, not the library's
+    # Gram expansion: the same value and gradients for every parameter.
+    variants = load_script("quality_variants")
+    X = sp.random(40, 30, density=0.2, random_state=1, format="csr", dtype=np.float64) * 5
+    X.data = np.ceil(X.data)  # ratings 1-5: exact in the float32 of sparse_tensor
+    torch.manual_seed(0)
+    networks = autoencoder_pair(X, "ratings", (16,), 8, 0.0).double()
+    decoder, encoder = networks["user_decoder"], networks["user_encoder"]
+    target = networks["input"](torch.from_numpy(X.toarray()))
+    features = encoder(target)
+    dense = torch.nn.functional.mse_loss(decoder(features), target)
+    expected = torch.autograd.grad(dense, list(networks.parameters()), allow_unused=True)
+    fused = variants.fused_reconstruction_mse(decoder, encoder(target),
+                                              networks["input"](sparse_tensor(X, "cpu").double()))
+    got = torch.autograd.grad(fused, list(networks.parameters()), allow_unused=True)
+    assert fused.item() == pytest.approx(dense.item(), rel=1e-12)
+    for g, e in zip(got, expected, strict=True):
+        assert (g is None) == (e is None)
+        if g is not None:
+            torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-12)
