@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from sklearn_hashrec.experiments import read_runs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,10 +17,11 @@ def load_script(name):
     return module
 
 
-def test_quality_tables_match_their_csv():
+@pytest.mark.parametrize("dataset", ["ml-1m", "gowalla"])
+def test_quality_tables_match_their_csv(dataset):
     quality = load_script("quality")
     doc = (REPO / "docs" / "quality.md").read_text()
-    table = quality.report(read_runs(REPO / "docs" / "results" / "quality-ml-1m.csv"))
+    table = quality.report(read_runs(REPO / "docs" / "results" / f"quality-{dataset}.csv"))
     assert table in doc
 
 
@@ -29,8 +32,6 @@ def test_reproduction_page_is_regenerated_from_the_committed_runs():
 
 
 def test_reproduction_page_sections_from_runs(tmp_path):
-    import pytest
-
     from sklearn_hashrec.experiments import write_runs
 
     doc = load_script("reproduction_doc")
