@@ -74,3 +74,20 @@ def test_fused_reconstruction_has_torchs_dense_loss_and_gradients():
         assert (g is None) == (e is None)
         if g is not None:
             torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-12)
+
+
+def test_interacted_blocks_start_with_items_of_the_blocks_users():
+    # Each user has one stored item (user u: item 7u), so the drawn items are
+    # known: those of the block's first share of users, then uniform others.
+    variants = load_script("quality_variants")
+    n_users, n_items, batch = 40, 300, 16
+    X = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), 7 * np.arange(n_users))),
+                      shape=(n_users, n_items))
+    for share in (0.5, 1.0):
+        sampler = type("S", (variants.InteractedBlockSampler,), {"share": share})(batch)
+        steps = list(sampler.epoch(X, torch.Generator().manual_seed(0)))
+        assert len(steps) == sampler.n_steps(X) == int(np.ceil(n_items / batch))
+        for users, items in steps:
+            drawers = users[:int(share * batch)]
+            assert len(items) == len(np.unique(items)) == batch
+            np.testing.assert_array_equal(items[:len(drawers)], np.sort(7 * drawers))
