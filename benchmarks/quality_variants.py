@@ -27,10 +27,6 @@ as one JSON line. The results are in docs/quality.md.
   (:class:`FusedReconstructionMSE`): two ``n_inputs x hidden^2`` products a
   step instead of three, and the decoder's gradient built in one buffer
   instead of summed from autograd's separate terms.
-
-    SKLEARN_HASHREC_DATA=../shared/data python benchmarks/quality_variants.py \\
-        '{"n_bits": 64, "decorrelation": 1.0}'
-
 * ``block_items="interacted"``: half of each step's items are one stored
   item of each of the block's first ``batch_size / 2`` users (drawn
   uniformly from the user's row), the rest drawn as by default (a slice of
@@ -38,6 +34,9 @@ as one JSON line. The results are in docs/quality.md.
   and random items holds almost no positive pair (Gowalla: about 170 of
   262,144), and this puts at least one in the rows of half its users
   (``interacted_share``: another share of them).
+
+    SKLEARN_HASHREC_DATA=../shared/data python benchmarks/quality_variants.py \\
+        '{"n_bits": 64, "decorrelation": 1.0}'
 
 ``--time-steps N`` fits only ``N`` + 2 training steps (one epoch) and prints
 the seconds per step after the first two, e.g. on Gowalla
@@ -47,6 +46,7 @@ the seconds per step after the first two, e.g. on Gowalla
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import time
@@ -166,14 +166,17 @@ class InteractedBlockSampler(samplers.BlockSampler):
     """:class:`BlockSampler` blocks whose first items are stored items of the
     block's users (one each, of its first ``share * batch_size`` users)."""
 
-    share = 0.5
+    def __init__(self, batch_size: int, share: float = 0.5):
+        super().__init__(batch_size)
+        self.share = share
 
     def _steps(self, X, user_order, item_order, generator):
-        half = int(self.share * self.batch_size)
+        n_drawing = int(self.share * self.batch_size)
         row_lengths = np.diff(X.indptr)
         for step in range(self.n_steps(X)):
             users = samplers.wrapped_slice(user_order, step, self.batch_size)
-            drawers = users[:half][row_lengths[users[:half]] > 0]
+            drawers = users[:n_drawing]
+            drawers = drawers[row_lengths[drawers] > 0]
             draws = torch.rand(len(drawers), generator=generator, dtype=torch.float64).numpy()
             offsets = np.minimum((draws * row_lengths[drawers]).astype(np.int64),
                                  row_lengths[drawers] - 1)
@@ -208,9 +211,10 @@ class CCSRVariant(CCSR):
 
     @property
     def _sampler_class(self):
+        # The trainer builds the sampler from the batch size alone.
         if self.block_items == "uniform":
             return samplers.BlockSampler
-        return type("Sampler", (InteractedBlockSampler,), {"share": self.interacted_share})
+        return functools.partial(InteractedBlockSampler, share=self.interacted_share)
 
     def _fourier_sign(self, features):
         # sign(f) ~ 4/pi * sum_k sin((2k+1) w f) / (2k+1), w = 2 pi / period: its

@@ -84,7 +84,7 @@ def test_interacted_blocks_start_with_items_of_the_blocks_users():
     X = sp.csr_matrix((np.ones(n_users), (np.arange(n_users), 7 * np.arange(n_users))),
                       shape=(n_users, n_items))
     for share in (0.5, 1.0):
-        sampler = type("S", (variants.InteractedBlockSampler,), {"share": share})(batch)
+        sampler = variants.InteractedBlockSampler(batch, share=share)
         steps = list(sampler.epoch(X, torch.Generator().manual_seed(0)))
         assert len(steps) == sampler.n_steps(X) == int(np.ceil(n_items / batch))
         for users, items in steps:
