@@ -1,6 +1,7 @@
 """The README's commands are the ones CI runs."""
 
 import re
+import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,7 +20,29 @@ def test_readme_opens_with_two_commands():
 def test_ci_runs_the_readme_test_command_verbatim():
     test_command = readme_commands()[1]
     ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
-    assert test_command in ci_lines
+    assert f"{test_command} || exit $?" in ci_lines
+
+
+def test_every_and_list_in_ci_fails_the_run():
+    # Under `set -e` a failure before the last command of an `&&` list is
+    # ignored: a failed install would skip the tests and CI would pass.
+    lines = [line.split("#")[0].strip()
+             for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    and_lists = [line for line in lines if "&&" in line]
+    assert and_lists
+    assert all(line.endswith("|| exit $?") for line in and_lists), and_lists
+
+
+def test_a_failed_step_of_the_ci_test_line_fails_the_script(tmp_path):
+    # The CI line's form, with the install replaced by a failing command.
+    script = tmp_path / "run"
+    script.write_text("set -euo pipefail\nfalse && true || exit $?\necho reached\n")
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    assert result.returncode != 0 and "reached" not in result.stdout
+
+
+def test_ci_runs_ruff():
+    assert "python -m ruff check ." in (REPO / ".ci" / "run").read_text().splitlines()
 
 
 def test_the_default_run_collects_the_packages_doctests():
