@@ -12,10 +12,11 @@ from .models import (
     EASE,
     BinaryMF,
     CFCodeReg,
+    GraphFilter,
     PopularityRecommender,
     RandomRecommender,
     RerankRecommender,
 )
 
-__all__ = ["AECF", "CCSR", "DJSRH", "EASE", "BinaryMF", "CFCodeReg", "PopularityRecommender",
-           "RandomRecommender", "RerankRecommender", "__version__"]
+__all__ = ["AECF", "CCSR", "DJSRH", "EASE", "GraphFilter", "BinaryMF", "CFCodeReg",
+           "PopularityRecommender", "RandomRecommender", "RerankRecommender", "__version__"]

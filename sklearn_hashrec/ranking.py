@@ -357,8 +357,9 @@ def topk_dense(distances, n_queries: int, n_items: int, width: int, exclude):
 
     ``distances(start, stop)`` returns the (stop - start, n_items) float
     distances of those queries; smaller is better. Same tie rule, exclusion and
-    padding (-1 / inf) as :func:`hamming_topk`. Serves continuous codes and the
-    code-free baselines (random, popularity).
+    padding (-1 / inf) as :func:`hamming_topk`: an excluded or non-finite
+    distance is never returned. Serves continuous codes, the float models and
+    the code-free baselines (random, popularity).
     """
     out_items = np.full((n_queries, width), -1, dtype=np.int64)
     out_dist = np.full((n_queries, width), np.inf, dtype=np.float64)
@@ -372,32 +373,74 @@ def topk_dense(distances, n_queries: int, n_items: int, width: int, exclude):
             block = exclude[start:stop]
             rows = np.repeat(np.arange(stop - start), np.diff(block.indptr))
             dist[rows, block.indices] = np.inf
-        order = _smallest_in_item_order(dist, width)
-        dists = np.take_along_axis(dist, order, axis=1)
-        out_items[start:stop] = np.where(np.isfinite(dists), order, -1)
-        out_dist[start:stop] = dists
+        run_parallel_kernel(_smallest_per_row, dist, out_items[start:stop],
+                            out_dist[start:stop])
     return out_items, out_dist
 
 
-def _smallest_in_item_order(dist: np.ndarray, width: int) -> np.ndarray:
-    """Per row, the columns of the ``width`` smallest values; ties by column index.
+@numba.njit(parallel=True, cache=True)
+def _smallest_per_row(dist, out_items, out_dist):
+    """Per row, the ``width`` smallest finite values, ordered by (value, column).
 
-    A partition finds each row's ``width``-th smallest value in linear time.
-    Every value below it is taken, and of those equal to it the first ones in
-    column order, as many as are missing; only the ``width`` taken are then
-    sorted, stably, so equal values stay in column order (the tie rule). On
-    Gowalla (41,000 items) this replaced a full sort of every row.
+    A bounded max-heap of (value, column) per row: a column enters only if it
+    beats the heap's worst, so most of a long row costs one comparison. On
+    Gowalla (41,000 items, k = 20) it replaced a partition, a cumulative sum
+    and a sort of every row, which took 54 of the 96 s that a graph filter
+    spent ranking all users.
     """
-    if width >= dist.shape[1]:
-        return np.argsort(dist, axis=1, kind="stable")[:, :width]
-    kth = np.partition(dist, width - 1, axis=1)[:, width - 1:width]
-    below = dist < kth
-    missing = width - below.sum(axis=1, keepdims=True)
-    at = dist == kth
-    taken = below | (at & (np.cumsum(at, axis=1) <= missing))
-    columns = np.nonzero(taken)[1].reshape(-1, width)  # in column order
-    values = np.take_along_axis(dist, columns, axis=1)
-    return np.take_along_axis(columns, np.argsort(values, axis=1, kind="stable"), axis=1)
+    width = out_items.shape[1]
+    for r in numba.prange(dist.shape[0]):
+        heap_value = np.empty(width, dtype=np.float64)
+        heap_column = np.empty(width, dtype=np.int64)
+        size = 0
+        for j in range(dist.shape[1]):
+            value = dist[r, j]
+            if not np.isfinite(value):
+                continue
+            if size < width:
+                # Sift up: a later column ranks below an earlier one at equal value.
+                pos = size
+                size += 1
+                while pos > 0:
+                    parent = (pos - 1) // 2
+                    if heap_value[parent] > value or (heap_value[parent] == value
+                                                      and heap_column[parent] > j):
+                        break
+                    heap_value[pos] = heap_value[parent]
+                    heap_column[pos] = heap_column[parent]
+                    pos = parent
+                heap_value[pos] = value
+                heap_column[pos] = j
+            elif value < heap_value[0]:
+                _replace_worst(heap_value, heap_column, size, value, j)
+        # Pop the worst into the last free slot until the heap is empty.
+        for slot in range(size - 1, -1, -1):
+            out_items[r, slot] = heap_column[0]
+            out_dist[r, slot] = heap_value[0]
+            _replace_worst(heap_value, heap_column, slot, heap_value[slot], heap_column[slot])
+
+
+@numba.njit(cache=True, inline="always")
+def _replace_worst(heap_value, heap_column, size, value, column):
+    """Put (value, column) at the root of a max-heap of ``size`` entries and sift it down."""
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and (heap_value[right] > heap_value[child]
+                             or (heap_value[right] == heap_value[child]
+                                 and heap_column[right] > heap_column[child])):
+            child = right
+        if heap_value[child] < value or (heap_value[child] == value
+                                         and heap_column[child] < column):
+            break
+        heap_value[pos] = heap_value[child]
+        heap_column[pos] = heap_column[child]
+        pos = child
+    heap_value[pos] = value
+    heap_column[pos] = column
 
 
 def topk_per_segment(indptr, dist, items, width: int):

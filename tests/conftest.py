@@ -20,6 +20,7 @@ from sklearn_hashrec import (
     EASE,
     BinaryMF,
     CFCodeReg,
+    GraphFilter,
     PopularityRecommender,
     RandomRecommender,
     RerankRecommender,
@@ -44,6 +45,7 @@ QUICK = {
     "Random": lambda **kw: RandomRecommender(**{"random_state": 0, **kw}),
     "Popularity": lambda **kw: PopularityRecommender(**kw),
     "EASE": lambda **kw: EASE(**{"l2_reg": 10.0, **kw}),
+    "GraphFilter": lambda **kw: GraphFilter(**{"n_components": 4, "random_state": 0, **kw}),
     # Candidates cover the small test catalogues (30-80 items): the API tests compare
     # against one full ranking; tests/test_models_rerank.py tests real shortlists.
     "Rerank": lambda **kw: RerankRecommender(**{

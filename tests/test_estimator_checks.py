@@ -9,6 +9,7 @@ from sklearn_hashrec import (
     EASE,
     BinaryMF,
     CFCodeReg,
+    GraphFilter,
     PopularityRecommender,
     RandomRecommender,
     RerankRecommender,
@@ -30,6 +31,7 @@ ESTIMATORS = [
     RandomRecommender(random_state=0),
     PopularityRecommender(),
     EASE(l2_reg=1.0),
+    GraphFilter(n_components=2, random_state=0),
     RerankRecommender(CCSR(**FAST_CCSR), EASE(l2_reg=1.0), n_candidates=5),
     BinarizeInteractions(),
 ]
@@ -47,7 +49,7 @@ _RECOMMENDER_FAILURES = {
 EXPECTED_FAILURES = {
     name: _RECOMMENDER_FAILURES
     for name in ["CCSR", "AECF", "DJSRH", "BinaryMF", "CFCodeReg", "RandomRecommender",
-                 "PopularityRecommender", "EASE", "RerankRecommender"]
+                 "PopularityRecommender", "EASE", "GraphFilter", "RerankRecommender"]
 }
 
 

@@ -49,6 +49,9 @@ class Protocol:
     fixed_split : tuple of (train, test) matrices or None, default=None
         A published split (Gowalla's): :meth:`split` returns it whatever the
         seed, and the other split fields are ignored.
+    fixed_validation : tuple of (fit, valid) matrices or None, default=None
+        A published validation split of the training part (Gowalla's
+        ``train`` and ``valid``): :meth:`validation_split` returns it.
 
     Examples
     --------
@@ -70,6 +73,7 @@ class Protocol:
     recall_at: tuple = (6, 10)
     tie_aware: bool = True
     fixed_split: tuple | None = field(default=None, compare=False, repr=False)
+    fixed_validation: tuple | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if self.candidates not in ("all", "test"):
@@ -87,6 +91,31 @@ class Protocol:
         train, test = train_test_split_interactions(X, self.test_size, per_user=self.per_user,
                                                     random_state=seed)
         return train.astype(np.float32), test
+
+    def validation_split(self, train, seed) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``(fit, valid)`` carved from a training part, to choose parameters on.
+
+        The test part that tables report is never used to choose: defaults and
+        techniques are compared on ``valid`` after fitting on ``fit``. With a
+        published validation split (``fixed_validation``) that split is
+        returned; otherwise ``train`` is split by the protocol's own rule
+        (per user or global, ``test_size``), with ``seed``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec.experiments import Protocol
+        >>> X = (np.random.default_rng(0).random((50, 20)) < 0.3).astype(float)
+        >>> protocol = Protocol()
+        >>> train, test = protocol.split(X, seed=0)
+        >>> fit, valid = protocol.validation_split(train, seed=0)
+        >>> bool((fit + valid != train).nnz == 0 and fit.multiply(test).nnz == 0)
+        True
+        """
+        if self.fixed_validation is not None:
+            fit, valid = self.fixed_validation
+            return sp.csr_matrix(fit, dtype=np.float32), sp.csr_matrix(valid, dtype=np.float64)
+        return self.with_options(fixed_split=None).split(train, seed)
 
     def evaluate(self, model, train, test) -> dict[str, float]:
         """The protocol's metrics for a model fitted on ``train`` (its users are the rows)."""
@@ -164,6 +193,8 @@ def load_dataset(name: str, data_home=None, *, min_interactions: int = 0):
     protocol = spec.protocol
     if "test" in bunch:  # a published split
         protocol = protocol.with_options(fixed_split=(bunch.data - bunch.test, bunch.test))
+    if "valid" in bunch and "train" in bunch:  # and its validation part
+        protocol = protocol.with_options(fixed_validation=(bunch.train, bunch.valid))
     if min_interactions:
         if "test" in bunch:
             raise ValueError(f"{name} has a published split; --min-interactions would break it.")

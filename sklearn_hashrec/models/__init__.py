@@ -5,8 +5,9 @@ from .baselines import PopularityRecommender, RandomRecommender
 from .ccsr import CCSR
 from .djsrh import DJSRH
 from .ease import EASE
+from .graph_filter import GraphFilter
 from .mf import BinaryMF, CFCodeReg
 from .rerank import RerankRecommender
 
-__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "EASE", "PopularityRecommender",
-           "RandomRecommender", "RerankRecommender"]
+__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "EASE", "GraphFilter",
+           "PopularityRecommender", "RandomRecommender", "RerankRecommender"]

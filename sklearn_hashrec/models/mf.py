@@ -6,11 +6,10 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..binarization import finalize, relax
+from ..binarization import finalize, itq_rotation, relax
 from ..training import TorchHashRecommender
 from ._factorization import FactorizationModel
 
@@ -250,7 +249,7 @@ resumed_epochs_, loss_curve_, validation_scores_, n_features_in_
         fitted = super()._fit(X)
         if self.rotation and self.binarize == "sign":
             both = np.vstack([fitted["user_factors_"], fitted["item_factors_"]])
-            rotation = _itq_rotation(both, self.random_state)
+            rotation = itq_rotation(both, random_state=self.random_state)
             fitted["rotation_"] = rotation
             fitted["user_codes_"] = median_threshold(fitted["user_factors_"] @ rotation)
             fitted["item_codes_"] = median_threshold(fitted["item_factors_"] @ rotation)
@@ -294,16 +293,3 @@ def median_threshold(features: np.ndarray) -> np.ndarray:
     """+1 where a feature is at least its row's median, else -1 (int8)."""
     median = np.median(features, axis=1, keepdims=True)
     return np.where(features >= median, 1, -1).astype(np.int8)
-
-
-def _itq_rotation(features: np.ndarray, random_state, n_iter: int = 50) -> np.ndarray:
-    """Orthogonal R minimising ||B - V R||, B = sign(V R) (iterative quantisation)."""
-    rng = check_random_state(random_state)
-    r = features.shape[1]
-    rotation, _ = np.linalg.qr(rng.standard_normal((r, r)))
-    centered = features - features.mean(axis=0)
-    for _ in range(n_iter):
-        codes = np.where(centered @ rotation >= 0, 1.0, -1.0)
-        u, _, vt = np.linalg.svd(centered.T @ codes)
-        rotation = u @ vt
-    return rotation.astype(np.float32)
