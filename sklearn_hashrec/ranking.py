@@ -403,8 +403,7 @@ def _smallest_per_row(dist, out_items, out_dist):
                 size += 1
                 while pos > 0:
                     parent = (pos - 1) // 2
-                    if heap_value[parent] > value or (heap_value[parent] == value
-                                                      and heap_column[parent] > j):
+                    if _ranks_after(heap_value[parent], heap_column[parent], value, j):
                         break
                     heap_value[pos] = heap_value[parent]
                     heap_column[pos] = heap_column[parent]
@@ -421,6 +420,12 @@ def _smallest_per_row(dist, out_items, out_dist):
 
 
 @numba.njit(cache=True, inline="always")
+def _ranks_after(value, column, other_value, other_column):
+    """Whether (value, column) comes after (other_value, other_column): the tie rule."""
+    return value > other_value or (value == other_value and column > other_column)
+
+
+@numba.njit(cache=True, inline="always")
 def _replace_worst(heap_value, heap_column, size, value, column):
     """Put (value, column) at the root of a max-heap of ``size`` entries and sift it down."""
     pos = 0
@@ -429,12 +434,10 @@ def _replace_worst(heap_value, heap_column, size, value, column):
         if child >= size:
             break
         right = child + 1
-        if right < size and (heap_value[right] > heap_value[child]
-                             or (heap_value[right] == heap_value[child]
-                                 and heap_column[right] > heap_column[child])):
+        if right < size and _ranks_after(heap_value[right], heap_column[right],
+                                         heap_value[child], heap_column[child]):
             child = right
-        if heap_value[child] < value or (heap_value[child] == value
-                                         and heap_column[child] < column):
+        if _ranks_after(value, column, heap_value[child], heap_column[child]):
             break
         heap_value[pos] = heap_value[child]
         heap_column[pos] = heap_column[child]
