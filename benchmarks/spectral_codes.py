@@ -25,10 +25,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from sklearn_hashrec import GraphFilter, RerankRecommender
-from sklearn_hashrec.base import BaseHashRecommender
+from sklearn_hashrec.base import BaseHashRecommender, binary_interactions
 from sklearn_hashrec.binarization import itq_rotation, sign_codes
 from sklearn_hashrec.models.graph_filter import (
-    binary_interactions,
     check_rank,
     normalized_graph,
     top_singular_vectors,

@@ -556,6 +556,17 @@ def canonical_csr(X) -> sp.csr_matrix:
     return X
 
 
+def binary_interactions(X) -> sp.csr_matrix:
+    """``X`` as a float32 CSR copy with every stored interaction set to 1.
+
+    The implicit-feedback models (EASE, GraphFilter) count each stored entry
+    once, whatever its rating.
+    """
+    binary = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    binary.data[:] = 1.0
+    return binary
+
+
 def _check_item_mask(mask, n_queries: int, n_items: int, name: str):
     """A (n_queries, n_items) item mask as CSR (stored entries / non-zeros), or None."""
     if mask is None:

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 from .._parallel import run_parallel_kernel
-from ..base import BaseRecommender
+from ..base import BaseRecommender, binary_interactions
 from ..ranking import topk_dense
 
 __all__ = ["EASE"]
@@ -77,7 +77,7 @@ class EASE(BaseRecommender):
         self.l2_reg = l2_reg
 
     def _fit(self, X):
-        binary = _binary(X)
+        binary = binary_interactions(X)
         gram = (binary.T @ binary).toarray().astype(np.float64)
         gram[np.diag_indices_from(gram)] += self.l2_reg
         precision = np.linalg.inv(gram)
@@ -89,7 +89,7 @@ class EASE(BaseRecommender):
         return self.seen_[users]
 
     def _history_query(self, X):
-        return _binary(X)
+        return binary_interactions(X)
 
     def _rank(self, query, k, exclude, return_distance, items=None):
         weights = self.item_weights_ if items is None else self.item_weights_[:, items]
@@ -112,12 +112,6 @@ class EASE(BaseRecommender):
                             query.data.astype(np.float32), self.item_weights_, rows,
                             items.astype(np.int64), np.asarray(runs, dtype=np.int64), out)
         return -out.astype(np.float64)
-
-
-def _binary(X) -> sp.csr_matrix:
-    binary = sp.csr_matrix(X, dtype=np.float32, copy=True)
-    binary.data[:] = 1.0
-    return binary
 
 
 @numba.njit(parallel=True, cache=True)

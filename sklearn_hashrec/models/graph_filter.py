@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import randomized_svd
 
 from .._parallel import run_parallel_kernel
-from ..base import BaseRecommender
+from ..base import BaseRecommender, binary_interactions
 from ..ranking import topk_dense
 
 __all__ = ["GraphFilter"]
@@ -186,12 +186,11 @@ class GraphFilter(BaseRecommender):
         items = np.asarray(items, dtype=np.int64)
         if len(rows) == 0:
             return np.empty(0, dtype=np.float64)
+        out = np.empty(len(rows), dtype=np.float64)
         if np.any(rows[1:] < rows[:-1]):  # group the pairs by row, and answer in their order
             order = np.argsort(rows, kind="stable")
-            out = np.empty(len(rows), dtype=np.float64)
             out[order] = self._pair_distances(query, rows[order], items[order])
             return out
-        out = np.empty(len(rows), dtype=np.float64)
         runs = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True])
         low_pass = np.ascontiguousarray(query @ self.query_factors_, dtype=np.float32)
         # Blocks of query rows bound the memory of the propagated rows.
@@ -244,12 +243,6 @@ def check_rank(rank: int, shape, name: str) -> None:
             f"{name}={rank} is larger than the matrix allows: a {shape[0]} x {shape[1]} "
             f"matrix has at most {limit} singular vectors. Use {name} <= {limit}."
         )
-
-
-def binary_interactions(X) -> sp.csr_matrix:
-    binary = sp.csr_matrix(X, dtype=np.float32, copy=True)
-    binary.data[:] = 1.0
-    return binary
 
 
 def _inverse_power(degree: np.ndarray, exponent: float) -> np.ndarray:
