@@ -26,6 +26,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from quality import scoring_seconds
 from sparse_selection import CUTOFF, append_row, read_rows
 
 from sklearn_hashrec import EASE, GraphFilter, PopularityRecommender
@@ -60,17 +61,11 @@ def measure(model, train, test, protocol, k):
     start = time.perf_counter()
     model.fit(train)
     fit_seconds = time.perf_counter() - start
-    users = np.arange(train.shape[0])
-    model.recommend(users[:10], k=k)  # warm-up: numba compiles on the first call
-    timings = []
-    for _ in range(2):
-        start = time.perf_counter()
-        model.recommend(users, k=k)
-        timings.append(time.perf_counter() - start)
+    scoring = scoring_seconds(model, train.shape[0], k=k, repeat=2)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return {**protocol.evaluate(model, train, test), "fit_seconds": round(fit_seconds, 2),
-            "scoring_seconds": round(min(timings), 2), "peak_MB": round(peak / 2**20)}
+            "scoring_seconds": round(scoring, 2), "peak_MB": round(peak / 2**20)}
 
 
 def report(rows) -> str:
