@@ -37,7 +37,7 @@ from sklearn_hashrec.experiments import load_dataset
 CHOSEN = {
     "gowalla": {"GraphFilter": {"n_components": 512, "low_pass_weight": 0.3}},
     "ml-1m": {"GraphFilter": {"n_components": 128, "low_pass_weight": 0.3},
-              "EASE": {"l2_reg": 3000.0}},
+              "EASE": {"l2_reg": 1500.0}},
     "amazon": {"GraphFilter": {"n_components": 64, "low_pass_weight": 0.3},
                "EASE": {"l2_reg": 300.0}},
 }
