@@ -13,10 +13,11 @@ from .models import (
     BinaryMF,
     CFCodeReg,
     GraphFilter,
+    GraphHash,
     PopularityRecommender,
     RandomRecommender,
     RerankRecommender,
 )
 
-__all__ = ["AECF", "CCSR", "DJSRH", "EASE", "GraphFilter", "BinaryMF", "CFCodeReg",
+__all__ = ["AECF", "CCSR", "DJSRH", "EASE", "GraphFilter", "GraphHash", "BinaryMF", "CFCodeReg",
            "PopularityRecommender", "RandomRecommender", "RerankRecommender", "__version__"]

@@ -21,6 +21,7 @@ from sklearn_hashrec import (
     BinaryMF,
     CFCodeReg,
     GraphFilter,
+    GraphHash,
     PopularityRecommender,
     RandomRecommender,
     RerankRecommender,
@@ -46,6 +47,8 @@ QUICK = {
     "Popularity": lambda **kw: PopularityRecommender(**kw),
     "EASE": lambda **kw: EASE(**{"l2_reg": 10.0, **kw}),
     "GraphFilter": lambda **kw: GraphFilter(**{"n_components": 4, "random_state": 0, **kw}),
+    "GraphHash": lambda **kw: GraphHash(**{"n_bits": 8, "max_epochs": 2, "batch_size": 32,
+                                           "random_state": 0, **kw}),
     # Candidates cover the small test catalogues (30-80 items): the API tests compare
     # against one full ranking; tests/test_models_rerank.py tests real shortlists.
     "Rerank": lambda **kw: RerankRecommender(**{

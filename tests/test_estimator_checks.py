@@ -10,6 +10,7 @@ from sklearn_hashrec import (
     BinaryMF,
     CFCodeReg,
     GraphFilter,
+    GraphHash,
     PopularityRecommender,
     RandomRecommender,
     RerankRecommender,
@@ -32,6 +33,7 @@ ESTIMATORS = [
     PopularityRecommender(),
     EASE(l2_reg=1.0),
     GraphFilter(n_components=2, random_state=0),
+    GraphHash(n_bits=1, max_epochs=2, batch_size=16, random_state=0),
     RerankRecommender(CCSR(**FAST_CCSR), EASE(l2_reg=1.0), n_candidates=5),
     BinarizeInteractions(),
 ]
@@ -49,7 +51,7 @@ _RECOMMENDER_FAILURES = {
 EXPECTED_FAILURES = {
     name: _RECOMMENDER_FAILURES
     for name in ["CCSR", "AECF", "DJSRH", "BinaryMF", "CFCodeReg", "RandomRecommender",
-                 "PopularityRecommender", "EASE", "GraphFilter", "RerankRecommender"]
+                 "PopularityRecommender", "EASE", "GraphFilter", "GraphHash", "RerankRecommender"]
 }
 
 

@@ -53,6 +53,7 @@ def test_djsrh_sqrt_schedule_is_default(quick_model, split):
 
 GRIDS = {"Random": {"random_state": [0, 1]}, "Popularity": [{}], "EASE": {"l2_reg": [1.0, 10.0]},
          "GraphFilter": {"n_components": [0, 4], "low_pass_weight": [0.3, 1.0]},
+         "GraphHash": {"n_bits": [4, 8], "distill_items": [5, 20]},
          "Rerank": {"n_candidates": [5, 10], "candidates__n_bits": [4, 8]}}
 
 

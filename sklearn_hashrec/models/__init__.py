@@ -6,8 +6,9 @@ from .ccsr import CCSR
 from .djsrh import DJSRH
 from .ease import EASE
 from .graph_filter import GraphFilter
+from .graph_hash import GraphHash
 from .mf import BinaryMF, CFCodeReg
 from .rerank import RerankRecommender
 
-__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "EASE", "GraphFilter",
+__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "EASE", "GraphFilter", "GraphHash",
            "PopularityRecommender", "RandomRecommender", "RerankRecommender"]

@@ -27,8 +27,9 @@ class Batch:
         would take 400 MB.
     item_cols : sparse COO Tensor of shape (n_batch_items, n_users) or None
         The items' full columns of the training matrix.
-    block : Tensor of shape (n_batch_users, n_batch_items)
-        The training matrix restricted to the block (0 where unobserved).
+    block : Tensor of shape (n_batch_users, n_batch_items) or None
+        The training matrix restricted to the block (0 where unobserved);
+        None for models that read the observed entries from ``user_rows``.
     alpha : float
         Current scale of the scaled tanh.
     targets : dict of str to Tensor
@@ -40,29 +41,34 @@ class Batch:
     items: torch.Tensor
     user_rows: torch.Tensor | None
     item_cols: torch.Tensor | None
-    block: torch.Tensor
+    block: torch.Tensor | None
     alpha: float
     targets: dict = field(default_factory=dict)
 
 
 def make_batch(X: sp.csr_matrix, X_cols: sp.csr_matrix, users: np.ndarray, items: np.ndarray,
-               alpha: float, device, with_rows: bool, targets=None) -> Batch:
+               alpha: float, device, with_rows: bool | str, targets=None,
+               with_block: bool = True) -> Batch:
     """The :class:`Batch` of ``users`` x ``items``; the full rows and columns only if asked.
 
+    ``with_rows``: True for the users' rows and the items' columns, ``"users"``
+    for the rows only, False for neither. ``with_block=False`` leaves out the
+    dense block (a model that ranks all items per step reads the observed
+    entries from ``user_rows``; the block would be a dense users x items copy).
     ``targets`` are more users x items CSR matrices, sliced to the block too.
     """
     rows = X[users]
-    block = rows[:, items].toarray()
     user_rows = item_cols = None
     if with_rows:
         user_rows = sparse_tensor(rows, device)
+    if with_rows is True:
         item_cols = sparse_tensor(X_cols[items], device)
     return Batch(
         users=torch.from_numpy(users).to(device),
         items=torch.from_numpy(items).to(device),
         user_rows=user_rows,
         item_cols=item_cols,
-        block=torch.from_numpy(block).to(device),
+        block=torch.from_numpy(rows[:, items].toarray()).to(device) if with_block else None,
         alpha=alpha,
         targets={name: torch.from_numpy(matrix[users][:, items].toarray()).to(device)
                  for name, matrix in (targets or {}).items()},

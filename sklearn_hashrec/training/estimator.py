@@ -41,15 +41,18 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
     * ``_fit(X)``, as every recommender: usually ``self._train(X)`` and the
       fitted attributes made from its result;
     * ``_sampler_class``: which :class:`~sklearn_hashrec.training.Sampler`
-      draws its batches, and ``_batch_with_rows``: whether its batches need
-      the users' rows and items' columns (encoders) or only the block.
+      draws its batches, ``_batch_with_rows``: whether its batches need
+      the users' rows and items' columns (encoders), the users' rows only
+      (``"users"``) or only the block, and ``_batch_with_block``: whether
+      they need the dense block at all.
 
     Its ``__init__`` passes the shared parameters to this class's
     ``__init__`` and sets its own.
     """
 
     _sampler_class: type[Sampler] = BlockSampler
-    _batch_with_rows: bool = True
+    _batch_with_rows: bool | str = True
+    _batch_with_block: bool = True
 
     _shared_parameter_constraints: dict = {
         "n_bits": [Interval(Integral, 1, None, closed="left")],
@@ -126,6 +129,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         trainer = Trainer(self._sampler_class(self.batch_size),
                           learning_rate=self.learning_rate, max_epochs=self.max_epochs,
                           alpha=self._alpha, device=device, with_rows=self._batch_with_rows,
+                          with_block=self._batch_with_block,
                           callbacks=callbacks, name=type(self).__name__)
         fork_devices = [device] if device.type == "cuda" else []
         targets = self._training_targets(X)

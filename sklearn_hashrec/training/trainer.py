@@ -33,9 +33,9 @@ class Trainer:
     alpha : callable
         ``alpha(epoch) -> float``: the scaled tanh's alpha of an epoch.
     device : torch.device
-    with_rows : bool
-        Whether batches carry the users' rows and items' columns (encoders)
-        or only the block (factor tables).
+    with_rows : bool or "users"
+        Whether batches carry the users' rows and items' columns (encoders),
+        the users' rows only (``"users"``), or neither (factor tables).
     callbacks : list of Callback, default=()
         Called in order after every epoch.
     name : str, default="model"
@@ -43,13 +43,15 @@ class Trainer:
     """
 
     def __init__(self, sampler: Sampler, *, learning_rate: float, max_epochs: int, alpha,
-                 device, with_rows: bool, callbacks=(), name: str = "model"):
+                 device, with_rows: bool | str, with_block: bool = True, callbacks=(),
+                 name: str = "model"):
         self.sampler = sampler
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
         self.alpha = alpha
         self.device = device
         self.with_rows = with_rows
+        self.with_block = with_block
         self.callbacks = list(callbacks)
         self.name = name
 
@@ -91,7 +93,7 @@ class Trainer:
                 steps = rank_share(steps, *group)
             for step, (users, items) in enumerate(steps):
                 batch = make_batch(X, X_cols, users, items, state.alpha, self.device,
-                                   self.with_rows, targets)
+                                   self.with_rows, targets, self.with_block)
                 loss = step_loss(batch)
                 self._check_finite(loss, epoch, step)
                 optimizer.zero_grad(set_to_none=True)
