@@ -61,6 +61,7 @@ def committed_runs():
     return by_run
 
 
+@pytest.mark.integration
 def test_every_learned_family_beats_random_tenfold(reduced_run):
     random = reduced_run["Random"]
     for family in ("CF", "CFCodeReg", "AECF", "DJSRH", "CCSR"):
@@ -68,6 +69,7 @@ def test_every_learned_family_beats_random_tenfold(reduced_run):
         assert best > 10 * random, (family, best, random)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("better", "worse", "from_bits"), ORDERINGS)
 def test_the_papers_orderings(reduced_run, better, worse, from_bits):
     assert reduced_run[better] > reduced_run[worse]
@@ -88,6 +90,7 @@ def test_the_asserted_orderings_hold_in_every_seed_of_the_committed_run():
                        if bits == shorter[-1]), (better, worse)
 
 
+@pytest.mark.integration
 def test_the_reduced_run_is_the_committed_seed_0(reduced_run):
     # The docs' numbers come from this release: a model change that moves a
     # score means docs/results/reproduction/ must be rerun (its commands are in

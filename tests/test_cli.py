@@ -13,6 +13,7 @@ from sklearn_hashrec.datasets import filter_min_interactions
 from sklearn_hashrec.model_selection import train_test_split_interactions
 
 
+@pytest.mark.integration
 def test_reproduce_quick_on_movielens_100k(tmp_path, movielens_100k, data_home):
     code = main(["reproduce", "--dataset", "ml-100k", "--quick", "--data-home", str(data_home),
                  "--out", str(tmp_path), "--no-progress"])

@@ -11,6 +11,9 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn_hashrec import CCSR, BinaryMF
 from sklearn_hashrec.metrics import make_ndcg_scorer
 
+# Clusters of worker processes: out of a user's default run, in CI's.
+pytestmark = pytest.mark.integration
+
 distributed = pytest.importorskip("distributed")
 
 

@@ -8,6 +8,7 @@ import textwrap
 
 import joblib
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from sklearn_hashrec.experiments import Protocol
@@ -60,6 +61,7 @@ def _launch(tmp_path, n_processes, train, test):
 TOLERANCE = 0.03
 
 
+@pytest.mark.integration
 def test_two_gloo_processes_reach_the_single_process_quality(movielens_100k, tmp_path):
     train, test = Protocol(relevance_threshold=3.0).split(movielens_100k.data, 0)
     single, = _launch(tmp_path, 1, train, test)
@@ -72,6 +74,7 @@ def test_two_gloo_processes_reach_the_single_process_quality(movielens_100k, tmp
     assert ranks[0]["NDCG@10"] > 0.2  # and it learned: popularity scores about 0.17
 
 
+@pytest.mark.integration
 def test_torchrun_cli_saves_an_ordinary_single_process_model(tmp_path):
     rng = np.random.default_rng(0)
     data = tmp_path / "ratings.csv"
@@ -101,6 +104,7 @@ def test_rank_share_splits_an_epoch_evenly():
     assert rank_share(steps, 0, 1) == steps
 
 
+@pytest.mark.integration
 def test_different_data_on_the_ranks_is_a_clear_error(tmp_path):
     script = tmp_path / "mismatch.py"
     script.write_text(textwrap.dedent("""
@@ -119,6 +123,7 @@ def test_different_data_on_the_ranks_is_a_clear_error(tmp_path):
     assert "needs the same X on every process" in result.stderr
 
 
+@pytest.mark.integration
 def test_every_torch_model_trains_data_parallel_with_identical_replicas(tmp_path):
     script = tmp_path / "every.py"
     script.write_text(textwrap.dedent("""

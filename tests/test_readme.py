@@ -49,3 +49,12 @@ def test_the_default_run_collects_the_packages_doctests():
     text = (REPO / "pyproject.toml").read_text()  # no tomllib before Python 3.11
     assert 'testpaths = ["tests", "sklearn_hashrec"]' in text
     assert re.search(r"addopts = .*--doctest-modules", text)
+
+
+def test_ci_runs_the_integration_tests_that_the_default_run_leaves_out():
+    # Clusters and multi-process training are for CI, not for a user's first run.
+    ci_lines = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    assert "python -m pytest -q -m integration" in ci_lines
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert "addopts = \"-m 'not slow and not integration'" in pyproject
+    assert '"integration: ' in pyproject
