@@ -67,8 +67,12 @@ LEARNING = {
 
 
 # Named here so that each is listed once: a test taking ``model_name`` runs for every
-# estimator of the package, one taking ``trained_name`` for every model trained with torch.
+# estimator of the package, one taking ``trained_name`` for every model trained with torch
+# that has the paper's ``binarize`` variants, one taking ``torch_model_name`` for all of them.
 TRAINED = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH"]
+# Every model on the shared training loop, GraphHash included (it has no
+# ``binarize``: its codes are trained through the sign from the first step).
+TORCH_MODELS = [*TRAINED, "GraphHash"]
 
 
 def pytest_generate_tests(metafunc):
@@ -76,6 +80,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("model_name", sorted(QUICK))
     if "trained_name" in metafunc.fixturenames:
         metafunc.parametrize("trained_name", TRAINED)
+    if "torch_model_name" in metafunc.fixturenames:
+        metafunc.parametrize("torch_model_name", TORCH_MODELS)
 
 
 @pytest.fixture(scope="session")

@@ -91,9 +91,9 @@ def test_a_killed_fit_resumes_to_the_uninterrupted_model(interactions, tmp_path)
     assert not list(checkpoint_dir.glob(".checkpoint-*")), "a temporary file was left"
 
 
-def test_every_torch_model_resumes_an_interrupted_fit(trained_name, quick_model, small_X,
+def test_every_torch_model_resumes_an_interrupted_fit(torch_model_name, quick_model, small_X,
                                                      tmp_path, monkeypatch):
-    whole = quick_model(trained_name, max_epochs=4).fit(small_X)
+    whole = quick_model(torch_model_name, max_epochs=4).fit(small_X)
     saves = []
     original_save = CheckpointStore.save
 
@@ -105,9 +105,9 @@ def test_every_torch_model_resumes_an_interrupted_fit(trained_name, quick_model,
 
     monkeypatch.setattr(CheckpointStore, "save", save_then_stop)
     with pytest.raises(KeyboardInterrupt):
-        quick_model(trained_name, max_epochs=4, checkpoint_dir=tmp_path).fit(small_X)
+        quick_model(torch_model_name, max_epochs=4, checkpoint_dir=tmp_path).fit(small_X)
     monkeypatch.setattr(CheckpointStore, "save", original_save)
-    resumed = quick_model(trained_name, max_epochs=4, checkpoint_dir=tmp_path).fit(small_X)
+    resumed = quick_model(torch_model_name, max_epochs=4, checkpoint_dir=tmp_path).fit(small_X)
     assert resumed.resumed_epochs_ == 2
     assert resumed.loss_curve_ == whole.loss_curve_
     np.testing.assert_array_equal(resumed.user_codes_, whole.user_codes_)

@@ -9,7 +9,6 @@ from sklearn_hashrec import EASE, GraphFilter, GraphHash
 from sklearn_hashrec.metrics import tie_aware_recall_at_k
 from sklearn_hashrec.ranking import ranking_to_csr
 from sklearn_hashrec.training import make_batch
-from sklearn_hashrec.training.checkpoints import CheckpointStore
 
 QUICK = dict(n_bits=8, max_epochs=3, batch_size=16, random_state=0)
 
@@ -110,28 +109,6 @@ def test_random_state_reproduces_and_changes_the_codes(small_X):
     assert not np.array_equal(a.item_codes_, c.item_codes_)
 
 
-def test_resumes_an_interrupted_fit(small_X, tmp_path, monkeypatch):
-    whole = GraphHash(**{**QUICK, "max_epochs": 4}).fit(small_X)
-    saves = []
-    original_save = CheckpointStore.save
-
-    def save_then_stop(store, state):
-        original_save(store, state)
-        saves.append(state["epoch"])
-        if len(saves) == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(CheckpointStore, "save", save_then_stop)
-    with pytest.raises(KeyboardInterrupt):
-        GraphHash(**{**QUICK, "max_epochs": 4}, checkpoint_dir=tmp_path).fit(small_X)
-    monkeypatch.setattr(CheckpointStore, "save", original_save)
-    resumed = GraphHash(**{**QUICK, "max_epochs": 4}, checkpoint_dir=tmp_path).fit(small_X)
-    assert resumed.resumed_epochs_ == 2
-    assert resumed.loss_curve_ == whole.loss_curve_
-    np.testing.assert_array_equal(resumed.user_codes_, whole.user_codes_)
-    np.testing.assert_array_equal(resumed.item_codes_, whole.item_codes_)
-
-
 def test_users_with_fewer_unseen_items_than_taught(small_X):
     X = small_X.toarray()
     X[0] = 1.0  # user 0 has seen every item: nothing is taught, nothing breaks
@@ -172,3 +149,17 @@ def test_sparse_and_dense_input_agree(small_X):
     a = GraphHash(**QUICK).fit(small_X)
     b = GraphHash(**QUICK).fit(sp.csr_matrix(small_X).toarray())
     np.testing.assert_array_equal(a.user_codes_, b.user_codes_)
+
+
+def test_verbose_reports_the_start_and_every_epoch(small_X, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="sklearn_hashrec"):
+        GraphHash(**QUICK, verbose=1).fit(small_X)
+    messages = [r.getMessage() for r in caplog.records if r.name == "sklearn_hashrec"]
+    assert messages[0].startswith("[GraphHash] spectral start, teacher fitted")
+    assert sum("epoch" in m for m in messages) == QUICK["max_epochs"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="sklearn_hashrec"):
+        GraphHash(**QUICK).fit(small_X)
+    assert not caplog.records

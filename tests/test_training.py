@@ -201,12 +201,12 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_same_seed_same_codes_across_processes(trained_name, small_X, tmp_path):
+def test_same_seed_same_codes_across_processes(torch_model_name, small_X, tmp_path):
     path = tmp_path / "X.npz"
     sp.save_npz(path, small_X)
 
     def run():
-        script = SCRIPT.format(name=trained_name, path=str(path), seed=7)
+        script = SCRIPT.format(name=torch_model_name, path=str(path), seed=7)
         return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               check=True).stdout.strip()
 

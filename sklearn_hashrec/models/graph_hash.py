@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +19,8 @@ from ..training.distillation import fitted_teacher
 from .graph_filter import GraphFilter, check_rank, normalized_graph, top_singular_vectors
 
 __all__ = ["GraphHash"]
+
+logger = logging.getLogger("sklearn_hashrec")
 
 
 class GraphHash(TorchHashRecommender):
@@ -209,6 +213,7 @@ n_features_in_
 
     def _build_networks(self, X) -> nn.ModuleDict:
         """The spectral start, and the teacher's ranking of the users of ``X``."""
+        start = time.perf_counter()
         graph, _, item_norm = normalized_graph(X)
         seed = self._seed()
         u, s, v = top_singular_vectors(graph, self.n_bits, self.n_iter, seed)
@@ -228,6 +233,10 @@ n_features_in_
                                  else GraphFilter(n_components=default_rank, random_state=seed),
                                  X)
         ranked = teacher.recommend(np.arange(X.shape[0]), k=min(self.distill_items, X.shape[1]))
+        if self.verbose:
+            # The shared loop reports each epoch on the same logger.
+            logger.info("[GraphHash] spectral start, teacher fitted and its top %d items "
+                        "ranked (%.1fs)", ranked.shape[1], time.perf_counter() - start)
         return nn.ModuleDict({"codes": _GraphCodes(user_map, item_features, item_norm, ranked,
                                                    teacher)})
 
