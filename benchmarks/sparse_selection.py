@@ -78,12 +78,23 @@ def best_points(rows) -> dict:
     return best
 
 
+def built(spec, seed):
+    """An estimator from JSON: ``{"GraphFilter": {"n_components": 128}}``, seeded."""
+    (name, params), = spec.items()
+    estimator = getattr(sklearn_hashrec, name)(**params)
+    if "random_state" in estimator.get_params():
+        estimator.set_params(random_state=seed)
+    return estimator
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["gowalla", "ml-1m", "amazon"], default="gowalla")
     parser.add_argument("--model", default="GraphFilter")
     parser.add_argument("--grid", default="{}", help="parameter grid as JSON")
-    parser.add_argument("--params", default="{}", help="fixed parameters as JSON")
+    parser.add_argument("--params", default="{}",
+                        help='fixed parameters as JSON; a teacher as {"teacher": {"GraphFilter": '
+                             '{"n_components": 128}}}')
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="sparse-selection.csv")
     parser.add_argument("--report", metavar="CSV")
@@ -101,7 +112,8 @@ def main():
     fixed = json.loads(args.params)
     for point in grid_points(json.loads(args.grid)):
         params = {**fixed, **point}
-        model = estimator_class(**params)
+        model = estimator_class(**{name: built(value, args.seed) if name == "teacher" else value
+                                   for name, value in params.items()})
         if "random_state" in model.get_params():
             model.set_params(random_state=args.seed)
         start = time.perf_counter()
