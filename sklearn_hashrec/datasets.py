@@ -492,6 +492,11 @@ def _read_delimited(path, sep, columns, header) -> _Columns:
     else:
         rows = list(csv.reader(lines, delimiter=sep, skipinitialspace=True))
     n_fields = len(rows[0])
+    longer = next((n for n, row in enumerate(rows) if len(row) > n_fields), None)
+    if longer is not None:
+        # A field too many is a shifted or malformed line, never a row to read by position.
+        raise ValueError(f"{path}: line {longer + 1} has {len(rows[longer])} fields, more "
+                         f"than the {n_fields} of line 1.")
     if columns is None:
         columns = (0, 1, 2) if n_fields >= 3 else (0, 1)
     first = [field.strip() for field in rows[0]]

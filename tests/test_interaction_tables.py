@@ -132,6 +132,10 @@ def test_load_interactions_parses_real_csv(tmp_path):
     short.write_text("1,2,3\n4,5\n")
     with pytest.raises(ValueError, match="line 2 has fewer than 3 fields"):
         load_interactions(short, header=False)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("user,item,rating\nalice,m1,5\ncarol,m3,4,extra\n")
+    with pytest.raises(ValueError, match="line 3 has 4 fields, more than the 3 of line 1"):
+        load_interactions(extra)
 
 
 def test_fit_warns_on_a_table_of_triples():
