@@ -103,11 +103,21 @@ class BaseRecommender(BaseEstimator):
         return {}
 
     def _validate_interactions(self, X, *, reset: bool) -> sp.csr_matrix:
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
-            ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
-            reset=reset,
-        )
+        try:
+            X = validate_data(
+                self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
+                ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
+                reset=reset,
+            )
+        except ValueError as exc:
+            if "contains NaN" not in str(exc) and "contains infinity" not in str(exc):
+                raise
+            # scikit-learn's text goes on to advise classifiers that accept NaN.
+            raise ValueError(
+                f"X contains NaN or infinity. {type(self).__name__} reads every entry as an "
+                "interaction strength, 0 meaning no interaction: replace missing entries "
+                "by 0 (or leave them out of a sparse matrix)."
+            ) from None
         values = X.data if sp.issparse(X) else X
         if values.size and np.abs(values).max() > np.finfo(np.float32).max:
             raise ValueError(

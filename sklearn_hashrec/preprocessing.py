@@ -219,7 +219,9 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         cols, col_known = _lookup(self.item_ids_, items)
         known = row_known & col_known
         if not known.all() and self.handle_unknown == "error":
-            unknown = [*np.asarray(users)[~row_known][:3], *np.asarray(items)[~col_known][:3]]
+            # .tolist() gives Python scalars: 'qq', not numpy's repr np.str_('qq').
+            unknown = [*np.asarray(users)[~row_known][:3].tolist(),
+                       *np.asarray(items)[~col_known][:3].tolist()]
             raise ValueError(
                 f"{int((~known).sum())} rows name a user or item unseen in fit (e.g. "
                 f"{unknown}); pass handle_unknown='ignore' to drop them."

@@ -38,8 +38,10 @@ def seen_at(X, ranked):
 @pytest.mark.parametrize("case, make_bad, match", BAD_FIT_INPUTS,
                          ids=[case[0] for case in BAD_FIT_INPUTS])
 def test_bad_fit_input_is_a_clear_error(model_name, quick_model, case, make_bad, match, small_X):
-    with pytest.raises((ValueError, TypeError), match=match):
+    with pytest.raises((ValueError, TypeError), match=match) as error:
         quick_model(model_name).fit(make_bad(small_X))
+    # scikit-learn's advice for NaN names classifiers, not what a recommender wants
+    assert "HistGradientBoosting" not in str(error.value)
 
 
 def test_bad_arguments_after_fit(model_name, quick_model, small_X):

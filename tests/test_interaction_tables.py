@@ -54,8 +54,10 @@ def test_unknown_ids_error_or_are_dropped():
     encoder = InteractionEncoder("user", "item", "stars").fit(LOG)
     new = pd.DataFrame({"user": ["u1", "zz", "u5"], "item": ["a", "a", "nope"],
                         "stars": [1.0, 2.0, 3.0]})
-    with pytest.raises(ValueError, match="unseen in fit.*handle_unknown"):
+    with pytest.raises(ValueError, match="unseen in fit.*handle_unknown") as error:
         encoder.transform(new)
+    # the ids as a user wrote them, not numpy's reprs (np.str_('zz'))
+    assert "['zz', 'nope']" in str(error.value) and "np." not in str(error.value)
     kept = encoder.set_params(handle_unknown="ignore").transform(new)
     assert kept.shape == (3, 3) and kept.nnz == 1 and kept[0, 0] == 1.0  # only (u1, a)
 
