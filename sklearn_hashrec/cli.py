@@ -134,6 +134,10 @@ def cmd_fit(args) -> int:
     return 0
 
 
+#: What ``hashrec recommend --out`` may be called: it writes CSV text.
+CSV_SUFFIXES = (".csv", ".txt")
+
+
 def cmd_recommend(args) -> int:
     saved = joblib.load(args.model)
     model, user_ids, item_ids = saved["model"], saved["user_ids"], saved["item_ids"]
@@ -144,8 +148,15 @@ def cmd_recommend(args) -> int:
         if missing:
             raise SystemExit(f"hashrec: unknown user id(s) {missing[:5]}.")
         users = np.array([index[u] for u in args.users])
+    to_stdout = args.out in (None, "-")
+    if not to_stdout and Path(args.out).suffix.lower() not in CSV_SUFFIXES:
+        # Writing CSV text into recs.parquet would hand the next tool a broken file.
+        raise SystemExit(f"hashrec: recommend writes CSV; --out {args.out} asks for another "
+                         f"format. Use a name ending in {' or '.join(CSV_SUFFIXES)}, or '-' "
+                         "for standard output.")
     distances, items = model.recommend(users, k=args.k, return_distance=True)
-    with open(args.out, "w", newline="") as handle:
+    handle = sys.stdout if to_stdout else open(args.out, "w", newline="")
+    try:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "rank", "item_id", "distance"])
         for row, user in enumerate(users):
@@ -153,7 +164,11 @@ def cmd_recommend(args) -> int:
                 if items[row, rank] >= 0:
                     writer.writerow([user_ids[user], rank + 1, item_ids[items[row, rank]],
                                      f"{distances[row, rank]:g}"])
-    print(f"wrote top-{args.k} for {len(users)} users to {args.out}")
+    finally:
+        if not to_stdout:
+            handle.close()
+    if not to_stdout:
+        print(f"wrote top-{args.k} for {len(users)} users to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -225,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--model", required=True, help="file written by hashrec fit")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument("--users", nargs="+", help="external user ids (default: all)")
-    rec.add_argument("--out", default="recommendations.csv")
+    rec.add_argument("--out", default="-",
+                     help="CSV file to write (.csv or .txt); '-', the default, is standard output")
     rec.set_defaults(func=cmd_recommend)
 
     ev = sub.add_parser("evaluate", help="fit on an 80/20 split and print the metrics")

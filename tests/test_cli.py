@@ -137,6 +137,23 @@ def test_python_dash_m_entry_point():
     assert result.returncode == 0 and result.stdout.strip()
 
 
+def test_recommend_writes_csv_to_standard_output_and_refuses_other_formats(tmp_path, capsys):
+    ratings = tmp_path / "r.tsv"
+    ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n2\t3\t1\n")
+    model = tmp_path / "m.joblib"
+    main(["fit", "--data", str(ratings), "--model", "Top", "--out", str(model)])
+    capsys.readouterr()
+    assert main(["recommend", "--model", str(model), "--k", "1"]) == 0
+    out = [line.split(",")[:3] for line in capsys.readouterr().out.splitlines()]
+    # By hand: each user has one unseen item left, user 1 item 3 and user 2 item 1.
+    assert out == [["user_id", "rank", "item_id"], ["1", "1", "3"], ["2", "1", "1"]]
+    assert not list(tmp_path.glob("recommendations*"))
+    for name in ("recs.parquet", "recs.json"):
+        with pytest.raises(SystemExit, match="recommend writes CSV"):
+            main(["recommend", "--model", str(model), "--out", str(tmp_path / name)])
+        assert not (tmp_path / name).exists()
+
+
 def test_unknown_user_id(tmp_path):
     ratings = tmp_path / "r.tsv"
     ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n")
