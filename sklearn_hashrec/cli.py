@@ -175,6 +175,14 @@ def cmd_recommend(args) -> int:
 def cmd_evaluate(args) -> int:
     data, protocol = _load_data(args)
     protocol = protocol.with_options(candidates=args.candidates)
+    if args.k:
+        protocol = protocol.with_options(ndcg_at=tuple(args.k), recall_at=tuple(args.k))
+    n_items = data.data.shape[1]
+    deepest = max(protocol.ndcg_at + protocol.recall_at)
+    if deepest > n_items:
+        # Checked before the fit, which may take long, not after it.
+        raise SystemExit(f"hashrec: the cut-offs go up to {deepest} but the catalogue has "
+                         f"{n_items} items; pass --k with values of at most {n_items}.")
     train, test = protocol.split(data.data, args.seed)
     model = build_estimator(args.model, params=json.loads(args.params))
     scores = protocol.fit_and_evaluate(model, train, test)
@@ -252,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--relevance-threshold", type=float, default=0.0,
                     help="for --data files: relevant = held-out value above this")
     ev.add_argument("--candidates", choices=["all", "test"], default="all")
+    ev.add_argument("--k", type=int, nargs="+",
+                    help="cut-offs of NDCG and Recall (default: the dataset's protocol, "
+                         "2 6 10 for files)")
     ev.set_defaults(func=cmd_evaluate)
     return parser
 

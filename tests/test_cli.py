@@ -154,6 +154,19 @@ def test_recommend_writes_csv_to_standard_output_and_refuses_other_formats(tmp_p
         assert not (tmp_path / name).exists()
 
 
+def test_evaluate_takes_cut_offs_and_refuses_ones_beyond_the_catalogue(tmp_path, capsys):
+    ratings = tmp_path / "small.csv"
+    rows = [f"u{u},i{i},{1 + (u + i) % 5}" for u in range(12) for i in range(6) if (u + i) % 3]
+    ratings.write_text("\n".join(rows) + "\n")
+    # Six items: the default cut-off 10 is refused before any fit, with what to do.
+    with pytest.raises(SystemExit, match="catalogue has 6 items; pass --k"):
+        main(["evaluate", "--data", str(ratings), "--model", "Top"])
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(ratings), "--model", "Top", "--k", "1", "3"]) == 0
+    printed = [line.split(": ")[0] for line in capsys.readouterr().out.splitlines()]
+    assert printed[:4] == ["NDCG@1", "NDCG@3", "Recall@1", "Recall@3"]
+
+
 def test_unknown_user_id(tmp_path):
     ratings = tmp_path / "r.tsv"
     ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n")
