@@ -110,6 +110,14 @@ class BaseRecommender(BaseEstimator):
                 reset=reset,
             )
         except ValueError as exc:
+            if "could not convert string" in str(exc):
+                # A table of (user, item) ids, most likely: say what to do with it.
+                raise ValueError(
+                    f"X holds strings ({exc}), but {type(self).__name__} takes a users x "
+                    "items matrix of numbers. For a table of (user, item[, rating]) ids, "
+                    "build the matrix with sklearn_hashrec.preprocessing.InteractionEncoder, "
+                    "or put the encoder first in make_recommender_pipeline."
+                ) from None
             if "contains NaN" not in str(exc) and "contains infinity" not in str(exc):
                 raise
             # scikit-learn's text goes on to advise classifiers that accept NaN.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_hashrec import PopularityRecommender
+from sklearn_hashrec import CCSR, PopularityRecommender
 from sklearn_hashrec.datasets import load_interactions
 from sklearn_hashrec.preprocessing import InteractionEncoder
 
@@ -138,6 +138,13 @@ def test_load_interactions_parses_real_csv(tmp_path):
     extra.write_text("user,item,rating\nalice,m1,5\ncarol,m3,4,extra\n")
     with pytest.raises(ValueError, match="line 3 has 4 fields, more than the 3 of line 1"):
         load_interactions(extra)
+
+
+def test_fit_on_a_table_of_string_ids_names_the_encoder():
+    table = pd.DataFrame({"user": ["u1", "u2", "u3"], "item": ["a", "b", "a"]})
+    for model in (PopularityRecommender(), CCSR(n_bits=2, max_epochs=1)):
+        with pytest.raises(ValueError, match="holds strings.*InteractionEncoder"):
+            model.fit(table)
 
 
 def test_fit_warns_on_a_table_of_triples():
