@@ -167,6 +167,20 @@ def test_evaluate_takes_cut_offs_and_refuses_ones_beyond_the_catalogue(tmp_path,
     assert printed[:4] == ["NDCG@1", "NDCG@3", "Recall@1", "Recall@3"]
 
 
+def test_evaluate_runs_the_sparse_catalogue_models_by_name(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    ratings = tmp_path / "r.csv"
+    rows = [f"u{u},i{i}" for u in range(40) for i in range(25) if rng.random() < 0.3]
+    ratings.write_text("\n".join(rows) + "\n")
+    for model, params in [("GraphFilter", '{"n_components": 8}'),
+                          ("GraphHash", '{"n_bits": 8, "max_epochs": 2}')]:
+        capsys.readouterr()
+        assert main(["evaluate", "--data", str(ratings), "--model", model,
+                     "--params", params]) == 0
+        printed = dict(line.split(": ") for line in capsys.readouterr().out.splitlines())
+        assert 0 < float(printed["NDCG@10"]) <= 1, model
+
+
 def test_unknown_user_id(tmp_path):
     ratings = tmp_path / "r.tsv"
     ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n")

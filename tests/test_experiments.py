@@ -28,7 +28,9 @@ from sklearn_hashrec.model_selection import train_test_split_interactions
 
 def test_every_variant_name_parses_back():
     names = all_variant_names()
-    assert len(names) == 3 + 5 * 4 and len(set(names)) == len(names)  # Random, Top, EASE
+    # Random, Top, EASE, GraphFilter and GraphHash by name; the paper's five families in
+    # their four variants each.
+    assert len(names) == 5 + 5 * 4 and len(set(names)) == len(names)
     for name in names:
         assert variant_name(*parse_variant(name)) == name
 

@@ -18,6 +18,8 @@ from ..models import (
     EASE,
     BinaryMF,
     CFCodeReg,
+    GraphFilter,
+    GraphHash,
     PopularityRecommender,
     RandomRecommender,
 )
@@ -131,6 +133,11 @@ MODELS: dict[str, ModelSpec] = {spec.family: spec for spec in [
               paper_recipe=_ccsr_recipe),
     ModelSpec("EASE", EASE, in_paper=False,
               tuning_grid={"l2_reg": [100.0, 300.0, 1000.0, 3000.0]}),
+    # The sparse-catalogue models (docs/quality.md, "Sparse catalogues"): run when named.
+    ModelSpec("GraphFilter", GraphFilter, in_paper=False,
+              tuning_grid={"n_components": [128, 256], "low_pass_weight": [0.3, 1.0]}),
+    ModelSpec("GraphHash", GraphHash, in_paper=False,
+              tuning_grid={"learning_rate": [0.1, 0.3], "distill_items": [10, 20]}),
 ]}
 _ALIASES = {alias: spec.family for spec in MODELS.values() for alias in spec.aliases}
 
