@@ -26,12 +26,13 @@ from sklearn.utils._param_validation import Interval
 
 from sklearn_hashrec import GraphFilter, RerankRecommender
 from sklearn_hashrec.base import BaseHashRecommender, binary_interactions
-from sklearn_hashrec.binarization import itq_rotation, sign_codes
+from sklearn_hashrec.binarization import sign_codes
 from sklearn_hashrec.models.graph_filter import (
     check_rank,
     normalized_graph,
     top_singular_vectors,
 )
+from sklearn_hashrec.models.graph_hash import spectral_rotation
 
 
 class SpectralCodes(BaseHashRecommender):
@@ -132,15 +133,9 @@ class SpectralCodes(BaseHashRecommender):
         start = time.perf_counter()
         graph, user_norm, item_norm = normalized_graph(X)
         u, s, v = top_singular_vectors(graph, self.n_bits, self.n_iter, self.random_state)
-        root = np.sqrt(s)
-        users, items = u * root, v * root
-        if self.itq_iter:
-            rotation = itq_rotation(np.vstack([users, items]), n_iter=self.itq_iter,
-                                    random_state=self.random_state, center=False)
-        else:
-            rotation = np.eye(self.n_bits, dtype=np.float32)
+        _, inverse_root, rotation = spectral_rotation(u, s, v, itq_iter=self.itq_iter,
+                                                      random_state=self.random_state)
         # U S^{1/2} = R~ V S^{-1/2}: a history row's code needs only the items' side.
-        inverse_root = np.divide(1.0, root, out=np.zeros_like(root), where=root > 0)
         user_projection = ((v * inverse_root) * item_norm[:, None]) @ rotation
         item_projection = ((u * inverse_root) * user_norm[:, None]) @ rotation
         if self.verbose:

@@ -198,12 +198,12 @@ n_features_in_
     # ------------------------------------------------------------ fitting
     def _fit(self, X):
         check_rank(self.n_bits, X.shape, "n_bits")
-        state = self._train(binary_interactions(X))
+        X = binary_interactions(X)
+        state = self._train(X)
         codes = state.networks["codes"]
-        projection = codes.projection().detach().numpy()
-        item_features = codes.item_features.detach().numpy().copy()
+        projection, item_features = codes.arrays()
         return {
-            "user_codes_": _history_codes(binary_interactions(X), projection),
+            "user_codes_": _history_codes(X, projection),
             "item_codes_": sign_codes(item_features),
             "user_projection_": projection,
             "item_features_": item_features,
@@ -217,11 +217,8 @@ n_features_in_
         graph, _, item_norm = normalized_graph(X)
         seed = self._seed()
         u, s, v = top_singular_vectors(graph, self.n_bits, self.n_iter, seed)
-        root = np.sqrt(s)
-        rotation = itq_rotation(np.vstack([u * root, v * root]), random_state=seed,
-                                center=False)
+        root, inverse_root, rotation = spectral_rotation(u, s, v, random_state=seed)
         # graph @ V S^{-1/2} = U S^{1/2}: the users' spectral features from their rows.
-        inverse_root = np.divide(1.0, root, out=np.zeros_like(root), where=root > 0)
         user_map = (v * inverse_root) @ rotation
         item_features = (v * root) @ rotation
         # Unit spread at the start, so that the surrogate's width means the same
@@ -264,11 +261,8 @@ n_features_in_
         return (log_normaliser - taught_logits).mean()
 
     def _codes_from_networks(self, networks, alpha, X):
-        codes = networks["codes"]
-        with torch.no_grad():
-            projection = codes.projection().cpu().numpy()
-            items = sign_codes(codes.item_features.cpu().numpy())
-        return _history_codes(X, projection), items
+        projection, item_features = networks["codes"].arrays()
+        return _history_codes(X, projection), sign_codes(item_features)
 
     # ------------------------------------------------------------ fold-in
     def _encode_users(self, X):
@@ -298,6 +292,12 @@ class _GraphCodes(nn.Module):
         self.register_buffer("ranked", torch.from_numpy(np.where(valid, ranked, 0)))
         self.register_buffer("weights", torch.from_numpy(weights.astype(np.float32)))
 
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(D_i^{-1/2} W, v)`` as numpy copies, wherever the parameters live."""
+        with torch.no_grad():
+            return (self.projection().cpu().numpy().copy(),
+                    self.item_features.cpu().numpy().copy())
+
     def projection(self) -> torch.Tensor:
         """``D_i^{-1/2} W``: what a 0/1 history row is multiplied by."""
         return self.item_norm[:, None] * self.user_map
@@ -313,6 +313,25 @@ class _GraphCodes(nn.Module):
     def taught(self, users: torch.Tensor):
         """The teacher's top items of ``users`` and their normalised weights."""
         return self.ranked[users], self.weights[users]
+
+
+def spectral_rotation(u: np.ndarray, s: np.ndarray, v: np.ndarray, *, itq_iter: int = 50,
+                      random_state=None):
+    """``(S^{1/2}, S^{-1/2}, R)`` of a truncated SVD ``U S V'`` for spectral codes.
+
+    ``R`` is ITQ's rotation (:func:`~sklearn_hashrec.binarization.itq_rotation`,
+    uncentred) fitted on the embeddings ``U S^{1/2}`` and ``V S^{1/2}`` stacked,
+    or the identity for ``itq_iter=0``; ``S^{-1/2}`` is 0 where a singular value
+    is, so that ``X V S^{-1/2} R`` maps rows to their rotated embeddings.
+    """
+    root = np.sqrt(s)
+    if itq_iter:
+        rotation = itq_rotation(np.vstack([u * root, v * root]), n_iter=itq_iter,
+                                random_state=random_state, center=False)
+    else:
+        rotation = np.eye(len(s), dtype=np.float32)
+    inverse_root = np.divide(1.0, root, out=np.zeros_like(root), where=root > 0)
+    return root, inverse_root, rotation
 
 
 def _history_codes(rows: sp.csr_matrix, projection: np.ndarray) -> np.ndarray:
