@@ -9,42 +9,82 @@ care, the first ``recommend`` of a process silently undid a user's
 process ran 4-6x slower (MovieLens-1M, beside another process on 2 cores),
 and with another thread count than asked, which changes a seeded fit's
 floating-point sums.
+
+Torch is read only when the process has already imported it: ranking and
+the models without torch stay importable, and fast to import, without it.
+
+Concurrency. Numba's thread count is per Python thread, and its OpenMP and
+TBB layers run kernels launched by several Python threads at once, so a
+threaded server ranks requests in parallel. Only the ``workqueue`` layer
+(numba's fallback when neither OpenMP nor TBB is found) must not be entered
+twice: on it, and until the first kernel has told which layer runs, kernel
+launches take a process-wide lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import numba
-import torch
 
-__all__ = ["run_parallel_kernel", "kernel_threads"]
+__all__ = ["run_parallel_kernel", "kernel_threads", "thread_budget"]
 
-# Numba's workqueue layer must not be entered by two Python threads at once,
-# and the thread count set below is per Python thread: calls queue.
-_KERNEL_LOCK = threading.Lock()
+_UNSAFE_LAYER_LOCK = threading.Lock()
+# None until a kernel has run: numba only tells its layer once it has started.
+_layer_is_threadsafe: bool | None = None
 
 
-@contextmanager
-def kernel_threads():
-    """Run numba kernels on torch's thread count, and leave both counts as found.
+def thread_budget() -> int:
+    """Threads the package may use: torch's count, else ``OMP_NUM_THREADS``, else numba's.
 
-    The kernels use ``min(torch.get_num_threads(), NUMBA_NUM_THREADS)``
-    threads, so one setting (``torch.set_num_threads`` or ``OMP_NUM_THREADS``)
-    bounds the whole package.
+    Bounded by ``NUMBA_NUM_THREADS`` (the cores, unless set), which numba
+    cannot exceed.
     """
-    with _KERNEL_LOCK:
-        torch_threads = torch.get_num_threads()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        wanted = torch.get_num_threads()
+    else:
+        try:
+            wanted = int(os.environ.get("OMP_NUM_THREADS", ""))
+        except ValueError:
+            wanted = numba.config.NUMBA_NUM_THREADS
+    return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS))
+
+
+@contextlib.contextmanager
+def kernel_threads():
+    """Run numba kernels on :func:`thread_budget` threads, and leave the counts as found.
+
+    One setting (``torch.set_num_threads`` or ``OMP_NUM_THREADS``) thus
+    bounds the whole package. Safe to enter from several threads at once.
+    """
+    global _layer_is_threadsafe
+    guard = contextlib.nullcontext() if _layer_is_threadsafe else _UNSAFE_LAYER_LOCK
+    with guard:
+        torch = sys.modules.get("torch")
+        torch_threads = torch.get_num_threads() if torch is not None else None
+        budget = thread_budget()
         numba_threads = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(torch_threads, numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(budget)
         try:
             yield
         finally:
             numba.set_num_threads(numba_threads)
-            if torch.get_num_threads() != torch_threads:
+            if torch_threads is not None and torch.get_num_threads() != torch_threads:
                 torch.set_num_threads(torch_threads)
+            if _layer_is_threadsafe is None:
+                _layer_is_threadsafe = _current_layer_is_threadsafe()
+
+
+def _current_layer_is_threadsafe() -> bool | None:
+    try:
+        return numba.threading_layer() != "workqueue"
+    except ValueError:  # no parallel kernel has run yet
+        return None
 
 
 def run_parallel_kernel(kernel: Callable, *args):

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import torch
 
 from . import __version__, datasets
 from .experiments import (
@@ -41,7 +40,6 @@ from .experiments import (
     select_variants,
     write_runs,
 )
-from .training.distributed import init_from_environment, launched_by_torchrun
 
 # The option of `hashrec reproduce` that selects each setting of experiments.SETTINGS.
 SETTING_FLAGS = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}
@@ -101,6 +99,11 @@ def _load_data(args):
 
 
 def cmd_fit(args) -> int:
+    # Here, not at the top: the other commands (and --version) start without torch.
+    import torch
+
+    from .training.distributed import init_from_environment, launched_by_torchrun
+
     data, _ = _load_data(args)
     model = build_estimator(args.model, params=json.loads(args.params))
     if args.checkpoint_dir is not None:

@@ -11,18 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models import (
-    AECF,
-    CCSR,
-    DJSRH,
-    EASE,
-    BinaryMF,
-    CFCodeReg,
-    GraphFilter,
-    GraphHash,
-    PopularityRecommender,
-    RandomRecommender,
-)
+from .. import models
 
 __all__ = ["BINARIZE_SUFFIX", "MODELS", "TUNING_BUDGET", "ModelSpec", "all_variant_names",
            "build_estimator", "parse_variant", "select_variants", "variant_name"]
@@ -39,8 +28,10 @@ class ModelSpec:
     ----------
     family : str
         The paper's name of the method.
-    estimator : type
-        The estimator class.
+    estimator_name : str
+        The name of the estimator class in :mod:`sklearn_hashrec.models`;
+        :attr:`estimator` is the class, imported on first use (the command
+        line lists the families without loading torch).
     paper_variants : tuple
         The ``binarize`` values of the paper's tables, in its order; empty for
         models without codes.
@@ -60,12 +51,17 @@ class ModelSpec:
     """
 
     family: str
-    estimator: type
+    estimator_name: str
     paper_variants: tuple = ()
     aliases: tuple = field(default=())
     in_paper: bool = True
     tuning_grid: dict = field(default_factory=dict)
     paper_recipe: object = None
+
+    @property
+    def estimator(self) -> type:
+        """The estimator class."""
+        return getattr(models, self.estimator_name)
 
     @property
     def has_codes(self) -> bool:
@@ -114,29 +110,29 @@ def _ccsr_recipe(n_bits, dataset):
 
 
 MODELS: dict[str, ModelSpec] = {spec.family: spec for spec in [
-    ModelSpec("Random", RandomRecommender, aliases=("RandomRecommender",)),
-    ModelSpec("Top", PopularityRecommender, aliases=("PopularityRecommender", "popularity")),
-    ModelSpec("CF", BinaryMF, ("sign",), aliases=("BinaryMF",),
+    ModelSpec("Random", "RandomRecommender", aliases=("RandomRecommender",)),
+    ModelSpec("Top", "PopularityRecommender", aliases=("PopularityRecommender", "popularity")),
+    ModelSpec("CF", "BinaryMF", ("sign",), aliases=("BinaryMF",),
               tuning_grid={"learning_rate": [3e-3, 1e-2], "l2_reg": [0.1, 0.4]},
               paper_recipe=_mf_recipe),
-    ModelSpec("CFCodeReg", CFCodeReg, ("sign",),
+    ModelSpec("CFCodeReg", "CFCodeReg", ("sign",),
               tuning_grid={"learning_rate": [3e-3, 1e-2], "l2_reg": [0.1, 0.4]},
               paper_recipe=_mf_recipe),
-    ModelSpec("AECF", AECF, ("sign", "tanh", "sign_tanh", None),
+    ModelSpec("AECF", "AECF", ("sign", "tanh", "sign_tanh", None),
               tuning_grid={"learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.3]},
               paper_recipe=_aecf_recipe),
-    ModelSpec("DJSRH", DJSRH, ("tanh", "sign_tanh"),
+    ModelSpec("DJSRH", "DJSRH", ("tanh", "sign_tanh"),
               tuning_grid={"learning_rate": [1e-3, 3e-3], "mu": [1.0, 1.5]},
               paper_recipe=_djsrh_recipe),
-    ModelSpec("CCSR", CCSR, ("sign", "tanh", "sign_tanh", None),
+    ModelSpec("CCSR", "CCSR", ("sign", "tanh", "sign_tanh", None),
               tuning_grid={"learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.3]},
               paper_recipe=_ccsr_recipe),
-    ModelSpec("EASE", EASE, in_paper=False,
+    ModelSpec("EASE", "EASE", in_paper=False,
               tuning_grid={"l2_reg": [100.0, 300.0, 1000.0, 3000.0]}),
     # The sparse-catalogue models (docs/quality.md, "Sparse catalogues"): run when named.
-    ModelSpec("GraphFilter", GraphFilter, in_paper=False,
+    ModelSpec("GraphFilter", "GraphFilter", in_paper=False,
               tuning_grid={"n_components": [128, 256], "low_pass_weight": [0.3, 1.0]}),
-    ModelSpec("GraphHash", GraphHash, in_paper=False,
+    ModelSpec("GraphHash", "GraphHash", in_paper=False,
               tuning_grid={"learning_rate": [0.1, 0.3], "distill_items": [10, 20]}),
 ]}
 _ALIASES = {alias: spec.family for spec in MODELS.values() for alias in spec.aliases}

@@ -1,14 +1,39 @@
-"""The recommenders: one module per model, all on ``BaseRecommender``."""
+"""The recommenders: one module per model, all on ``BaseRecommender``.
 
-from .aecf import AECF
-from .baselines import PopularityRecommender, RandomRecommender
-from .ccsr import CCSR
-from .djsrh import DJSRH
-from .ease import EASE
-from .graph_filter import GraphFilter
-from .graph_hash import GraphHash
-from .mf import BinaryMF, CFCodeReg
-from .rerank import RerankRecommender
+The models are imported on first use (PEP 562), so that the ones without
+torch (``PopularityRecommender``, ``RandomRecommender``, ``EASE``,
+``GraphFilter``, ``RerankRecommender``) load without it.
+"""
 
-__all__ = ["AECF", "BinaryMF", "CCSR", "CFCodeReg", "DJSRH", "EASE", "GraphFilter", "GraphHash",
-           "PopularityRecommender", "RandomRecommender", "RerankRecommender"]
+from __future__ import annotations
+
+import importlib
+
+#: Each public model and the module that defines it.
+MODEL_MODULES = {
+    "AECF": "aecf",
+    "BinaryMF": "mf",
+    "CCSR": "ccsr",
+    "CFCodeReg": "mf",
+    "DJSRH": "djsrh",
+    "EASE": "ease",
+    "GraphFilter": "graph_filter",
+    "GraphHash": "graph_hash",
+    "PopularityRecommender": "baselines",
+    "RandomRecommender": "baselines",
+    "RerankRecommender": "rerank",
+}
+
+__all__ = sorted(MODEL_MODULES)
+
+
+def __getattr__(name: str):
+    if name in MODEL_MODULES:
+        model = getattr(importlib.import_module(f".{MODEL_MODULES[name]}", __name__), name)
+        globals()[name] = model  # later lookups skip this function
+        return model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
