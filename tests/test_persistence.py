@@ -42,6 +42,23 @@ def test_pickle_and_joblib_round_trip(name, overrides, quick_model, X, tmp_path)
     same_behaviour(model, joblib.load(tmp_path / "model.joblib"), X)
 
 
+def test_item_words_keep_the_kernel_layout_through_storage(quick_model, X, tmp_path):
+    # The kernel scans item words word-major; a row-major array would be
+    # transposed (copied) on every recommend call.
+    model = quick_model("CCSR", n_bits=130).fit(X)
+    joblib.dump(model, tmp_path / "model.joblib")
+    for copy in (model, pickle.loads(pickle.dumps(model)), joblib.load(tmp_path / "model.joblib")):
+        assert copy.item_codes_packed_.shape == (X.shape[1], 3)
+        assert copy.item_codes_packed_.T.flags.c_contiguous
+    # A model saved by an earlier build (row-major words) is converted on load.
+    state = model.__getstate__()
+    state["item_codes_packed_"] = np.ascontiguousarray(state["item_codes_packed_"])
+    old = type(model).__new__(type(model))
+    old.__setstate__(state)
+    assert old.item_codes_packed_.T.flags.c_contiguous
+    same_behaviour(model, old, X)
+
+
 def test_newer_storage_format_is_a_clear_error(X):
     model = PopularityRecommender().fit(X)
     state = model.__getstate__()

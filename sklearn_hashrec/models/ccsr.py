@@ -175,8 +175,9 @@ class CCSR(EncoderPairModel):
         Codes of the items, same dtype.
     item_codes_packed_ : ndarray of shape (n_items, ceil(n_bits / 64)), dtype uint64
         Binary item codes packed 64 bits to a word, as the ranking engine uses
-        them (see :func:`~sklearn_hashrec.ranking.pack_codes`); only for binary
-        codes.
+        them (see :func:`~sklearn_hashrec.ranking.pack_codes`), stored
+        word-major (Fortran order), the layout its kernel scans; only for
+        binary codes.
     seen_ : csr_matrix of shape (n_users, n_items)
         The training interactions (1 where ``X`` had an entry).
     user_encoder_, item_encoder_ : torch.nn.Module

@@ -109,7 +109,8 @@ device, random_state, verbose
     item_codes_ : ndarray of shape (n_items, n_bits), dtype int8
         Codes of the items.
     item_codes_packed_ : ndarray of shape (n_items, ceil(n_bits / 64)), dtype uint64
-        The item codes packed for the Hamming engine.
+        The item codes packed for the Hamming engine, stored word-major
+        (Fortran order), the layout its kernel scans.
     user_projection_ : ndarray of shape (n_items, n_bits), dtype float32
         ``D_i^{-1/2} W``: a 0/1 history row times it, then the sign, is a
         user's code.
