@@ -9,6 +9,7 @@ seen-item filtering, fold-in entry points and scoring. A model implements
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -85,7 +86,8 @@ class BaseRecommender(BaseEstimator):
                     f"X has no interactions: all {X.shape[0]} x {X.shape[1]} entries are "
                     f"zero, so {type(self).__name__} has nothing to learn from."
                 )
-            fitted = self._fit(X)
+            with self._fit_resources():
+                fitted = self._fit(X)
         except BaseException:
             for name in _VALIDATION_ATTRIBUTES:
                 self.__dict__.pop(name, None)
@@ -101,6 +103,10 @@ class BaseRecommender(BaseEstimator):
 
     def _derived_attributes(self, fitted: dict) -> dict:
         return {}
+
+    def _fit_resources(self):
+        """A context manager around ``_fit``: what the fit may use (threads)."""
+        return contextlib.nullcontext()
 
     def _validate_interactions(self, X, *, reset: bool) -> sp.csr_matrix:
         try:

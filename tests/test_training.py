@@ -149,7 +149,7 @@ def test_the_model_contract_is_declared():
     with pytest.raises(TypeError, match="_batch_loss"):
         Incomplete(8, binarize="sign", learning_rate=1e-3, max_epochs=1, batch_size=4,
                    alpha_schedule="exponential", alpha_growth=1.1, early_stopping=False,
-                   validation_fraction=0.1, n_iter_no_change=1, device="cpu",
+                   validation_fraction=0.1, n_iter_no_change=1, device="cpu", n_jobs=None,
                    random_state=0, verbose=0)
 
 
@@ -312,3 +312,39 @@ def test_soft_labels_keep_positives_and_teach_the_rest():
     weights = torch.tensor([[0.5, 1.0, 0.0]])
     np.testing.assert_allclose(soft_labels(labels, weights, 0.6).numpy(), [[1.0, 0.6, 0.0]])
     np.testing.assert_allclose(soft_labels(labels, weights, 3.0).numpy(), [[1.0, 1.0, 0.0]])
+
+
+def test_n_jobs_sets_torch_threads_for_the_fit_and_restores_them(torch_model_name, quick_model,
+                                                                  small_X, monkeypatch):
+    from joblib import cpu_count, parallel_config
+
+    model = quick_model(torch_model_name)
+    seen = []
+    batch_loss = type(model)._batch_loss
+
+    def recording(self, networks, batch):
+        seen.append(torch.get_num_threads())
+        return batch_loss(self, networks, batch)
+
+    monkeypatch.setattr(type(model), "_batch_loss", recording)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        for n_jobs, expected in [(None, 1), (2, 2), (-1, cpu_count())]:
+            seen.clear()
+            model.set_params(n_jobs=n_jobs).fit(small_X)
+            assert set(seen) == {expected}, n_jobs
+            assert torch.get_num_threads() == 3
+        with parallel_config(n_jobs=2):  # scikit-learn's convention for None
+            seen.clear()
+            model.set_params(n_jobs=None).fit(small_X)
+        assert set(seen) == {2}
+        with pytest.raises(ValueError, match="n_jobs=0"):
+            model.set_params(n_jobs=0).fit(small_X)
+        monkeypatch.setattr(type(model), "_batch_loss",
+                            lambda *args: (_ for _ in ()).throw(RuntimeError("broken")))
+        with pytest.raises(RuntimeError, match="broken"):
+            model.set_params(n_jobs=2).fit(small_X)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)

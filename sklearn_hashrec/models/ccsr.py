@@ -160,9 +160,17 @@ class CCSR(EncoderPairModel):
         process (``torchrun``), ``fit`` trains data-parallel with
         ``DistributedDataParallel``, each process taking its share of the
         blocks (docs/scaling.md).
+    n_jobs : int or None, default=None
+        Torch threads of the fit, restored after it (scikit-learn's
+        convention: None means 1 unless inside a
+        ``joblib.parallel_config(n_jobs=...)`` context, -1 means every
+        core). One thread is the default: on 2 cores, 2 threads fitted 1.2-1.6x
+        faster on a quiet machine but up to 9x slower beside another job
+        (``benchmarks/bench_fit_threads.py``, docs/performance.md). Use -1
+        for a fit alone on its machine.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout and batch order. Runs with the same
-        integer are identical on the same device and thread count.
+        integer are identical on the same device and ``n_jobs``.
     verbose : int, default=0
         Print the loss (and validation NDCG) after each epoch when > 0.
 
@@ -265,6 +273,7 @@ class CCSR(EncoderPairModel):
         n_iter_no_change: int = 5,
         checkpoint_dir=None,
         device="cpu",
+        n_jobs=None,
         random_state=None,
         verbose: int = 0,
     ):
@@ -273,6 +282,7 @@ class CCSR(EncoderPairModel):
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            n_jobs=n_jobs,
             random_state=random_state,
             verbose=verbose,
         )

@@ -97,7 +97,7 @@ class GraphHash(TorchHashRecommender):
     batch_size : int, default=1024
         Users per step. Memory grows with ``batch_size * n_items``.
     early_stopping, validation_fraction, n_iter_no_change, checkpoint_dir, \
-device, random_state, verbose
+device, n_jobs, random_state, verbose
         The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
         ``random_state`` seeds the teacher's SVD (when ``teacher=None``),
         the start's SVD and ITQ, and the training order.
@@ -174,7 +174,8 @@ n_features_in_
                  surrogate_width: float = 1.0, n_iter: int = 7, learning_rate: float = 0.1,
                  max_epochs: int = 10, batch_size: int = 256, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 5,
-                 checkpoint_dir=None, device="cpu", random_state=None, verbose: int = 0):
+                 checkpoint_dir=None, device="cpu", n_jobs=None, random_state=None,
+                 verbose: int = 0):
         self.n_bits = n_bits
         self.teacher = teacher
         self.distill_items = distill_items
@@ -190,6 +191,7 @@ n_features_in_
         self.n_iter_no_change = n_iter_no_change
         self.checkpoint_dir = checkpoint_dir
         self.device = device
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 

@@ -67,7 +67,7 @@ class BinaryMF(FactorizationModel):
     batch_size : int, default=512
         Users per step.
     alpha_schedule, alpha_growth, early_stopping, validation_fraction, \
-n_iter_no_change, device, random_state, verbose
+n_iter_no_change, device, n_jobs, random_state, verbose
         The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
     Attributes
     ----------
@@ -95,12 +95,14 @@ resumed_epochs_, loss_curve_, validation_scores_, n_features_in_
                  alpha_schedule: str = "exponential", alpha_growth: float = 1.1,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  n_iter_no_change: int = 5, checkpoint_dir=None, device="cpu",
+                 n_jobs=None,
                  random_state=None, verbose: int = 0):
         super().__init__(
             n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            n_jobs=n_jobs,
             random_state=random_state,
             verbose=verbose,
         )
@@ -172,7 +174,7 @@ class CFCodeReg(FactorizationModel):
     batch_size : int, default=512
         Users per step.
     alpha_schedule, alpha_growth, early_stopping, validation_fraction, \
-n_iter_no_change, device, random_state, verbose
+n_iter_no_change, device, n_jobs, random_state, verbose
         The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
     Attributes
     ----------
@@ -205,12 +207,14 @@ resumed_epochs_, loss_curve_, validation_scores_, n_features_in_
                  alpha_growth: float = 1.1, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 5, checkpoint_dir=None,
                  device="cpu",
+                 n_jobs=None,
                  random_state=None, verbose: int = 0):
         super().__init__(
             n_bits, binarize=binarize, learning_rate=learning_rate, max_epochs=max_epochs,
             batch_size=batch_size, alpha_schedule=alpha_schedule, alpha_growth=alpha_growth,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, checkpoint_dir=checkpoint_dir, device=device,
+            n_jobs=n_jobs,
             random_state=random_state,
             verbose=verbose,
         )

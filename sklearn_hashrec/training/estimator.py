@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -9,6 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from joblib import effective_n_jobs
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -67,13 +69,14 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "checkpoint_dir": [str, os.PathLike, None],
         "device": [str, torch.device],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, n_bits, *, binarize, learning_rate, max_epochs, batch_size,
                  alpha_schedule, alpha_growth, early_stopping, validation_fraction,
-                 n_iter_no_change, checkpoint_dir, device, random_state, verbose):
+                 n_iter_no_change, checkpoint_dir, device, n_jobs, random_state, verbose):
         self.n_bits = n_bits
         self.binarize = binarize
         self.learning_rate = learning_rate
@@ -86,6 +89,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         self.n_iter_no_change = n_iter_no_change
         self.checkpoint_dir = checkpoint_dir
         self.device = device
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -103,6 +107,9 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         """``(user_codes, item_codes)`` of the users and items of ``X``."""
 
     # ------------------------------------------------------------ training
+    def _fit_resources(self):
+        return torch_threads(self.n_jobs)
+
     def _alpha(self, epoch: int) -> float:
         return alpha_at_epoch(epoch, self.alpha_schedule, self.alpha_growth)
 
@@ -143,7 +150,7 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
         """The store of ``checkpoint_dir``, keyed by model, parameters and data."""
         if self.checkpoint_dir is None:
             return None
-        ignored = {"checkpoint_dir", "device", "verbose"}
+        ignored = {"checkpoint_dir", "device", "n_jobs", "verbose"}
         params = {name: value for name, value in self.get_params(deep=False).items()
                   if name not in ignored}
         if not isinstance(params["random_state"], (Integral, type(None))):
@@ -186,3 +193,24 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
             "loss_curve_": state.loss_curve,
             "validation_scores_": state.history.get("validation NDCG", []),
         }
+
+
+@contextlib.contextmanager
+def torch_threads(n_jobs):
+    """Train on ``n_jobs`` torch threads, and restore torch's count after.
+
+    scikit-learn's convention: None is 1 (unless inside a
+    ``joblib.parallel_config(n_jobs=...)`` context), -1 is every core, -2
+    all but one. One thread is the default because it is the fast choice
+    whenever anything else uses the cores (``benchmarks/bench_fit_threads.py``).
+    """
+    if n_jobs == 0:
+        raise ValueError("n_jobs=0 means no thread at all; use None (1 thread), a positive "
+                         "count, or -1 for every core.")
+    threads = max(1, effective_n_jobs(n_jobs))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
