@@ -439,6 +439,28 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         return out
 
     # ------------------------------------------------------------ encoding
+    def fit_transform(self, X, y=None):
+        """Fit, and return the stored codes of the training users.
+
+        These are the codes :meth:`recommend` ranks with (``user_codes_``),
+        not ``fit(X).transform(X)``: a model whose user codes are free
+        parameters (``BinaryMF``, ``CFCodeReg``) folds its training rows in
+        to other codes (docs/models.md, "Fold-in codes of training users").
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            As in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_users, n_bits)
+            A copy of ``user_codes_``.
+        """
+        return self.fit(X, y).user_codes_.copy()
+
     def transform(self, X):
         """Codes of users, from their interaction rows (fold-in for new users).
 

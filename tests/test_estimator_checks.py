@@ -24,7 +24,7 @@ ESTIMATORS = [
     CCSR(**FAST_CCSR),
     CCSR(binarize="tanh", **FAST_CCSR),
     AECF(hidden_layer_sizes=(8, 4), **FAST),
-    DJSRH(hidden_layer_sizes=(8,), **FAST),
+    DJSRH(hidden_layer_sizes=(8,), binarize="tanh", **FAST),
     DJSRH(hidden_layer_sizes=(8,), binarize="sign_tanh", **FAST),
     BinaryMF(**FAST),
     CFCodeReg(**FAST),
@@ -48,11 +48,23 @@ _RECOMMENDER_FAILURES = {
     "check_fit_score_takes_y": _Y_IS_A_MATRIX,
     "check_pipeline_consistency": _Y_IS_A_MATRIX,
 }
+_FIT_TRANSFORM_IS_STORED = (
+    "fit_transform returns the stored user codes, the ones recommend ranks with; transform "
+    "folds rows in by the ridge problem of the loss, which training has not reached, so "
+    "the two differ for the factorisation models (docs/models.md, 'Fold-in codes of "
+    "training users'; pinned in tests/test_models_common.py)."
+)
+_STORED_NOT_FOLDED = {
+    "check_transformer_general": _FIT_TRANSFORM_IS_STORED,
+    "check_transformer_data_not_an_array": _FIT_TRANSFORM_IS_STORED,
+}
 EXPECTED_FAILURES = {
     name: _RECOMMENDER_FAILURES
-    for name in ["CCSR", "AECF", "DJSRH", "BinaryMF", "CFCodeReg", "RandomRecommender",
-                 "PopularityRecommender", "EASE", "GraphFilter", "GraphHash", "RerankRecommender"]
+    for name in ["CCSR", "AECF", "DJSRH", "RandomRecommender", "PopularityRecommender", "EASE",
+                 "GraphFilter", "GraphHash", "RerankRecommender"]
 }
+EXPECTED_FAILURES.update({name: {**_RECOMMENDER_FAILURES, **_STORED_NOT_FOLDED}
+                          for name in ["BinaryMF", "CFCodeReg"]})
 
 
 def expected_failed_checks(estimator):

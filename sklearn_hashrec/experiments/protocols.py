@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import datasets
-from ..metrics import ndcg_at_k, recall_at_k, tie_aware_ndcg_at_k, tie_aware_recall_at_k
+from ..metrics import evaluate
 from ..model_selection import train_test_split_interactions
 
 __all__ = ["DATASETS", "Protocol", "load_dataset"]
@@ -118,29 +118,16 @@ class Protocol:
         return self.with_options(fixed_split=None).split(train, seed)
 
     def evaluate(self, model, train, test) -> dict[str, float]:
-        """The protocol's metrics for a model fitted on ``train`` (its users are the rows)."""
-        users = np.arange(train.shape[0])
-        relevant = (test > self.relevance_threshold).astype(np.float64)
-        k = max(self.ndcg_at + self.recall_at)
-        if self.candidates == "test":
-            gains = test.multiply(relevant).tocsr()
-            ranked = model.recommend(users, k=k, exclude_seen=False, candidates=test)
-            scores = {f"NDCG@{c}": ndcg_at_k(gains, ranked, c, gain="graded")
-                      for c in self.ndcg_at}
-        else:
-            ranked = model.recommend(users, k=k)
-            scores = {f"NDCG@{c}": ndcg_at_k(relevant, ranked, c) for c in self.ndcg_at}
-        scores.update({f"Recall@{c}": recall_at_k(relevant, ranked, c) for c in self.recall_at})
-        codes = getattr(model, "user_codes_", None)
-        if (self.tie_aware and self.candidates == "all" and codes is not None
-                and codes.dtype == np.int8):
-            at = max(self.ndcg_at)
-            scores[f"tie-aware NDCG@{at}"] = tie_aware_ndcg_at_k(
-                relevant, codes, model.item_codes_, at, exclude=train)
-            at = max(self.recall_at)
-            scores[f"tie-aware Recall@{at}"] = tie_aware_recall_at_k(
-                relevant, codes, model.item_codes_, at, exclude=train)
-        return scores
+        """The protocol's metrics for a model fitted on ``train`` (its users are the rows).
+
+        Through :func:`sklearn_hashrec.metrics.evaluate` with ``users="fitted"``:
+        each user is ranked from what the model stored for it.
+        """
+        return evaluate(model, train, test, ndcg_at=self.ndcg_at, recall_at=self.recall_at,
+                        users="fitted", relevance_threshold=self.relevance_threshold,
+                        candidates=self.candidates,
+                        gain="graded" if self.candidates == "test" else "binary",
+                        tie_aware=self.tie_aware)
 
     def fit_and_evaluate(self, estimator, train, test) -> dict[str, float]:
         """Fit ``estimator`` on ``train``, then :meth:`evaluate`; adds ``fit_seconds``."""

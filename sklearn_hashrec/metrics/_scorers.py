@@ -6,11 +6,11 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..ranking import check_k
+from ._evaluate import USERS_OPTIONS, evaluate
 from ._ranking import GAIN_CONSTRAINT, K_CONSTRAINT, ndcg_at_k, recall_at_k
 
 __all__ = ["RecommenderScorer", "make_ndcg_scorer", "make_recall_scorer"]
@@ -20,14 +20,8 @@ _SCORER_CONSTRAINTS = {
     "holdout": [Interval(Real, 0, 1, closed="neither")],
     "relevance_threshold": [Real],
     "random_state": ["random_state"],
+    "users": [StrOptions({"auto", *USERS_OPTIONS})],
 }
-
-
-def _split_pipeline(estimator):
-    """The final recommender and the transformers in front of it."""
-    if isinstance(estimator, Pipeline):
-        return estimator.steps[-1][1], estimator[:-1]
-    return estimator, None
 
 
 class RecommenderScorer:
@@ -38,30 +32,40 @@ class RecommenderScorer:
 
     * ``y is None`` (user-fold CV, strong generalisation): for every row of
       ``X`` a seeded fraction ``holdout`` of its interactions is hidden; the
-      estimator recommends from the rest through ``recommend_from_history``
-      (fold-in), and the hidden entries above ``relevance_threshold`` are the
-      truth.
+      estimator recommends from the rest, and the hidden entries above
+      ``relevance_threshold`` are the truth. The rows are users the model
+      has not seen, so they are ranked by fold-in.
     * ``y`` given (the paper's same-users protocol): ``X`` is the history and
-      ``y`` (same shape) the held-out matrix.
+      ``y`` (same shape) the held-out matrix of the users of the fit; row
+      ``u`` is user ``u`` of the fit, ranked from its stored codes, as
+      ``Protocol.evaluate`` and the tables do.
 
-    In both, the items of the history are excluded from the ranking. When the
-    estimator is a :class:`~sklearn.pipeline.Pipeline`, its preprocessing steps
-    transform the history before the final recommender sees it; exclusion and
-    truth use the untransformed matrices.
+    ``users="auto"`` picks the ranking each protocol needs; ``"fold_in"`` or
+    ``"fitted"`` force one (see :func:`~sklearn_hashrec.metrics.evaluate`).
+
+    Ranking and scoring are :func:`~sklearn_hashrec.metrics.evaluate`'s, the
+    one evaluation of the package. The items of the history are excluded
+    from the ranking. When the estimator is a
+    :class:`~sklearn.pipeline.Pipeline`, its preprocessing steps transform
+    the history before the final recommender sees it; exclusion and truth
+    use the untransformed matrices.
     """
 
     def __init__(self, metric, k=10, *, holdout=0.2, relevance_threshold=0.0,
-                 random_state=0, metric_kwargs=None):
+                 random_state=0, metric_kwargs=None, users="auto"):
         self.metric = metric
         self.k = k
         self.holdout = holdout
         self.relevance_threshold = relevance_threshold
         self.random_state = random_state
         self.metric_kwargs = metric_kwargs or {}
+        self.users = users
 
     def __repr__(self):
+        users = "" if self.users == "auto" else f", users={self.users!r}"
         return (f"RecommenderScorer({self.metric.__name__}, k={self.k}, "
-                f"holdout={self.holdout}, relevance_threshold={self.relevance_threshold})")
+                f"holdout={self.holdout}, relevance_threshold={self.relevance_threshold}"
+                f"{users})")
 
     def __call__(self, estimator, X, y=None) -> float:
         from ..model_selection import train_test_split_interactions
@@ -70,6 +74,12 @@ class RecommenderScorer:
                         ensure_min_samples=1, ensure_min_features=1)
         X = sp.csr_matrix(X)
         if y is None:
+            if self.users == "fitted":
+                raise ValueError(
+                    "users='fitted' scores the users the model was fitted on, from the held-out "
+                    "matrix y of those users; with y=None the rows of X are users the model "
+                    "has not seen. Pass y, or use users='fold_in'."
+                )
             history, truth = train_test_split_interactions(
                 X, test_size=self.holdout, per_user=True, random_state=self.random_state
             )
@@ -82,20 +92,23 @@ class RecommenderScorer:
                     f"{X.shape}; got shape {truth.shape}."
                 )
             history, truth = X, sp.csr_matrix(truth)
-        relevant = (truth > self.relevance_threshold).astype(np.float64)
-        if self.metric is ndcg_at_k and self.metric_kwargs.get("gain") == "graded":
-            relevant = truth.multiply(relevant).tocsr()
-        final, preprocessing = _split_pipeline(estimator)
-        model_input = preprocessing.transform(history) if preprocessing is not None else history
-        ranked = final.recommend_from_history(model_input, k=self.k, exclude_seen=False,
-                                              exclude=history)
-        return self.metric(relevant, ranked, self.k, **self.metric_kwargs)
+        users = self.users if self.users != "auto" else "fold_in" if y is None else "fitted"
+        return self._score(estimator, history, truth, users)
+
+    def _score(self, model, history, truth, users) -> float:
+        ndcg = self.metric is ndcg_at_k
+        scores = evaluate(model, history, truth, ndcg_at=(self.k,) if ndcg else (),
+                          recall_at=() if ndcg else (self.k,), users=users,
+                          relevance_threshold=self.relevance_threshold,
+                          gain=self.metric_kwargs.get("gain", "binary"), tie_aware=False)
+        return scores[f"{'NDCG' if ndcg else 'Recall'}@{self.k}"]
 
 
 @validate_params({**_SCORER_CONSTRAINTS, "gain": GAIN_CONSTRAINT},
                  prefer_skip_nested_validation=True)
 def make_ndcg_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold: float = 0.0,
-                     gain: str = "binary", random_state=0) -> RecommenderScorer:
+                     gain: str = "binary", random_state=0,
+                     users: str = "auto") -> RecommenderScorer:
     """NDCG@k scorer for ``GridSearchCV`` and ``cross_validate``.
 
     Parameters
@@ -113,6 +126,12 @@ def make_ndcg_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold: 
     random_state : int, RandomState instance or None, default=0
         Seed of the hidden fraction. Fixed by default so every candidate of a
         grid search is scored on the same hidden entries.
+    users : {"auto", "fold_in", "fitted"}, default="auto"
+        How the rows of ``X`` are ranked: from their history by fold-in, or
+        as the users the model was fitted on, from their stored codes (see
+        :func:`~sklearn_hashrec.metrics.evaluate`). ``"auto"``: fold-in when
+        ``y`` is None, the fitted users when ``y`` is given (see
+        :class:`RecommenderScorer`).
 
     Returns
     -------
@@ -138,12 +157,13 @@ def make_ndcg_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold: 
     check_k(k)
     return RecommenderScorer(ndcg_at_k, k, holdout=holdout,
                              relevance_threshold=relevance_threshold,
-                             random_state=random_state, metric_kwargs={"gain": gain})
+                             random_state=random_state, metric_kwargs={"gain": gain},
+                             users=users)
 
 
 @validate_params(_SCORER_CONSTRAINTS, prefer_skip_nested_validation=True)
 def make_recall_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold: float = 0.0,
-                       random_state=0) -> RecommenderScorer:
+                       random_state=0, users: str = "auto") -> RecommenderScorer:
     """Recall@k scorer for ``GridSearchCV`` and ``cross_validate``.
 
     Parameters
@@ -157,6 +177,12 @@ def make_recall_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold
         A held-out entry is relevant when its value is greater than this.
     random_state : int, RandomState instance or None, default=0
         Seed of the hidden fraction.
+    users : {"auto", "fold_in", "fitted"}, default="auto"
+        How the rows of ``X`` are ranked: from their history by fold-in, or
+        as the users the model was fitted on, from their stored codes (see
+        :func:`~sklearn_hashrec.metrics.evaluate`). ``"auto"``: fold-in when
+        ``y`` is None, the fitted users when ``y`` is given (see
+        :class:`RecommenderScorer`).
 
     Returns
     -------
@@ -172,4 +198,4 @@ def make_recall_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold
     check_k(k)
     return RecommenderScorer(recall_at_k, k, holdout=holdout,
                              relevance_threshold=relevance_threshold,
-                             random_state=random_state)
+                             random_state=random_state, users=users)

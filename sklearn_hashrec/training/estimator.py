@@ -167,22 +167,26 @@ class TorchHashRecommender(BaseHashRecommender, ABC):
 
     def _early_stopping(self, X, seed):
         """The training part of ``X`` and the callback scoring the held-out part."""
-        from ..metrics import ndcg_at_k
+        from ..metrics import CodeRanker, evaluate
         from ..model_selection import train_test_split_interactions
-        from ..ranking import hamming_topk
 
         train, validation = train_test_split_interactions(
             X, self.validation_fraction, per_user=True, random_state=seed
         )
         train = train.astype(np.float32)
-        relevant = validation > self._relevance_threshold()
+        threshold = self._relevance_threshold()
+        any_relevant = (validation > threshold).nnz > 0
 
-        def evaluate(networks, alpha):
-            users, items = self._codes_from_networks(networks, alpha, train)
-            ranked = hamming_topk(users, items, 10, exclude=train)
-            return ndcg_at_k(relevant, ranked, 10) if relevant.nnz else 0.0
+        def validation_ndcg(networks, alpha):
+            # The package's one evaluation, on the codes as they stand.
+            if not any_relevant:
+                return 0.0
+            ranker = CodeRanker(*self._codes_from_networks(networks, alpha, train))
+            return evaluate(ranker, train, validation, ndcg_at=10, recall_at=(),
+                            users="fitted", relevance_threshold=threshold,
+                            tie_aware=False)["NDCG@10"]
 
-        return train, EarlyStopping(evaluate, self.n_iter_no_change)
+        return train, EarlyStopping(validation_ndcg, self.n_iter_no_change)
 
     def _training_attributes(self, state: TrainingState) -> dict:
         """The fitted attributes every torch model has."""
