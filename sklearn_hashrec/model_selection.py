@@ -33,18 +33,33 @@ on the training part and score on the held-out part of the same users. One
         cv=[(all_rows, all_rows)],
     ).fit(train, test)
 
-Both are run in ``tests/test_model_selection.py``.
+**A table of ids.** With an :class:`~sklearn_hashrec.preprocessing.InteractionEncoder`
+first in a pipeline, ``GridSearchCV`` fits on rows of the table (one row per
+interaction). :class:`PerUserKFold` splits the rows so that every user's
+interactions fall on both sides; the scorers then read a test fold's rows as
+held-out interactions of the users of the fit, ranked from their stored
+codes::
+
+    search = GridSearchCV(
+        make_recommender_pipeline(InteractionEncoder("user", "item", "rating"), CCSR()),
+        {"ccsr__dropout": [0.1, 0.3]},
+        scoring=make_ndcg_scorer(10, relevance_threshold=3), cv=PerUserKFold(5),
+    ).fit(table)
+
+All three are run in ``tests/test_model_selection.py``.
 """
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
-__all__ = ["train_test_split_interactions"]
+__all__ = ["PerUserKFold", "train_test_split_interactions"]
 
 
 def train_test_split_interactions(X, test_size: float = 0.2, *, per_user: bool = True,
@@ -110,3 +125,59 @@ def train_test_split_interactions(X, test_size: float = 0.2, *, per_user: bool =
 def _subset(X, rows, mask):
     return sp.csr_matrix((X.data[mask], (rows[mask], X.indices[mask])), shape=X.shape,
                          dtype=X.dtype)
+
+
+class PerUserKFold(BaseCrossValidator):
+    """K folds of an interaction table, each user's rows spread over every fold.
+
+    A table has one row per interaction. Splitting its rows with ``KFold``
+    puts a user's whole history in one fold when the table is sorted by
+    user, and then the test fold holds users the model never saw. Here each
+    user's rows are shuffled and dealt to the folds in turn, so a user with
+    at least ``n_splits`` interactions has some in every test fold and the
+    rest in its training part: the paper's same-users protocol, as folds.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2.
+    user_col : str or int, default=0
+        The user column: a DataFrame column name or a position, as in
+        :class:`~sklearn_hashrec.preprocessing.InteractionEncoder`.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle within each user's rows.
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.model_selection import PerUserKFold
+    >>> table = [("ann", "x"), ("ann", "y"), ("bob", "x"), ("bob", "z"), ("ann", "z")]
+    >>> for train, test in PerUserKFold(2, random_state=0).split(table):
+    ...     print(train.tolist(), test.tolist())
+    [0, 2] [1, 3, 4]
+    [1, 3, 4] [0, 2]
+    """
+
+    @validate_params({"n_splits": [Interval(Integral, 2, None, closed="left")],
+                      "user_col": [str, Integral], "random_state": ["random_state"]},
+                     prefer_skip_nested_validation=True)
+    def __init__(self, n_splits: int = 5, *, user_col=0, random_state=None):
+        self.n_splits = n_splits
+        self.user_col = user_col
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """The number of folds."""
+        return self.n_splits
+
+    def _iter_test_indices(self, X, y=None, groups=None):
+        from .preprocessing import table_columns
+
+        users, = table_columns(X, [self.user_col])
+        _, user_index = np.unique(users, return_inverse=True)
+        keys = check_random_state(self.random_state).random_sample(len(user_index))
+        order = np.lexsort((keys, user_index))  # by user, shuffled within a user
+        starts = np.searchsorted(user_index[order], user_index[order], side="left")
+        fold = np.empty(len(order), dtype=np.int64)
+        fold[order] = (np.arange(len(order)) - starts) % self.n_splits
+        for k in range(self.n_splits):
+            yield np.flatnonzero(fold == k)

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["BinarizeInteractions", "InteractionEncoder"]
+__all__ = ["BinarizeInteractions", "InteractionEncoder", "table_columns"]
 
 
 class BinarizeInteractions(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -299,36 +299,12 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
     def _fields(self, X, reset: bool):
         columns = [self.user_col, self.item_col] + (
             [self.rating_col] if self.rating_col is not None else [])
-        if hasattr(X, "columns"):  # pandas, polars and other DataFrames
-            names = [str(c) for c in X.columns]
-            if reset:
-                self.feature_names_in_ = np.asarray(names, dtype=object)
-                self._pandas_input = type(X).__module__.startswith("pandas")
-            fields = []
-            for column in columns:
-                if isinstance(column, str):
-                    if column not in names:
-                        raise ValueError(f"column {column!r} is not in the table {names}.")
-                    name = X.columns[names.index(column)]
-                else:
-                    if not -len(names) <= column < len(names):
-                        raise ValueError(f"column {column} is out of range for {len(names)} "
-                                         "columns.")
-                    name = X.columns[column]
-                fields.append(np.asarray(X[name]))
-        else:
-            if any(isinstance(c, str) for c in columns):
-                raise ValueError("column names need a DataFrame; give positions for arrays.")
-            table = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
-            if table.ndim != 2:
-                raise ValueError(f"expected a table of rows (2-D), got {table.ndim} dimension(s).")
-            if reset:
-                self._pandas_input = False
-            try:
-                fields = [table[:, c] for c in columns]
-            except IndexError:
-                raise ValueError(f"a column of {columns} is out of range for "
-                                 f"{table.shape[1]} columns.") from None
+        fields = table_columns(X, columns)
+        if reset:
+            is_frame = hasattr(X, "columns")
+            if is_frame:
+                self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+            self._pandas_input = is_frame and type(X).__module__.startswith("pandas")
         if reset and len(fields[0]) == 0:
             raise ValueError("the table has no rows.")
         users, items = _ids(fields[0]), _ids(fields[1])
@@ -394,3 +370,55 @@ def _decode(vocabulary, indices):
     out[valid] = vocabulary[indices[valid]]
     out[~valid] = None
     return out
+
+
+def table_columns(X, columns) -> list[np.ndarray]:
+    """The given columns of a table of interactions, as arrays.
+
+    The one reader of interaction tables: :class:`InteractionEncoder` and
+    :class:`~sklearn_hashrec.model_selection.PerUserKFold` take their columns
+    through it.
+
+    Parameters
+    ----------
+    X : DataFrame, array-like of shape (n_rows, n_columns) or list of tuples
+        One interaction per row.
+    columns : list of str or int
+        Column names (DataFrames) or positions.
+
+    Returns
+    -------
+    fields : list of ndarray of shape (n_rows,)
+
+    Examples
+    --------
+    >>> from sklearn_hashrec.preprocessing import table_columns
+    >>> users, items = table_columns([("ann", "x"), ("bob", "y")], [0, 1])
+    >>> users.tolist(), items.tolist()
+    (['ann', 'bob'], ['x', 'y'])
+    """
+    if hasattr(X, "columns"):  # pandas, polars and other DataFrames
+        names = [str(c) for c in X.columns]
+        fields = []
+        for column in columns:
+            if isinstance(column, str):
+                if column not in names:
+                    raise ValueError(f"column {column!r} is not in the table {names}.")
+                name = X.columns[names.index(column)]
+            else:
+                if not -len(names) <= column < len(names):
+                    raise ValueError(f"column {column} is out of range for {len(names)} "
+                                     "columns.")
+                name = X.columns[column]
+            fields.append(np.asarray(X[name]))
+        return fields
+    if any(isinstance(c, str) for c in columns):
+        raise ValueError("column names need a DataFrame; give positions for arrays.")
+    table = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+    if table.ndim != 2:
+        raise ValueError(f"expected a table of rows (2-D), got {table.ndim} dimension(s).")
+    try:
+        return [table[:, c] for c in columns]
+    except IndexError:
+        raise ValueError(f"a column of {columns} is out of range for "
+                         f"{table.shape[1]} columns.") from None

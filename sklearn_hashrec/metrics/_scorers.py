@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
@@ -39,6 +41,13 @@ class RecommenderScorer:
       ``y`` (same shape) the held-out matrix of the users of the fit; row
       ``u`` is user ``u`` of the fit, ranked from its stored codes, as
       ``Protocol.evaluate`` and the tables do.
+    * ``X`` a table of ids, the estimator a pipeline that starts with an
+      :class:`~sklearn_hashrec.preprocessing.InteractionEncoder` (folds from
+      :class:`~sklearn_hashrec.model_selection.PerUserKFold`): the rows are
+      held-out interactions of the users of the fit, ranked from their
+      stored codes with the fit's interactions excluded. Rows naming a user
+      or item absent from the fit are left out; when they are most of the
+      rows (a table split by user), the scorer raises an error instead.
 
     ``users="auto"`` picks the ranking each protocol needs; ``"fold_in"`` or
     ``"fitted"`` force one (see :func:`~sklearn_hashrec.metrics.evaluate`).
@@ -70,8 +79,21 @@ class RecommenderScorer:
     def __call__(self, estimator, X, y=None) -> float:
         from ..model_selection import train_test_split_interactions
 
-        X = check_array(X, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True,
-                        ensure_min_samples=1, ensure_min_features=1)
+        encoder = _table_encoder(estimator)
+        if encoder is not None:
+            return self._score_table(estimator, encoder, X, y)
+        try:
+            X = check_array(X, accept_sparse="csr", dtype=np.float64, ensure_all_finite=True,
+                            ensure_min_samples=1, ensure_min_features=1)
+        except ValueError as exc:
+            if "could not convert string" not in str(exc):
+                raise
+            raise ValueError(
+                "X holds strings: a table of (user, item[, rating]) ids. Score it with a "
+                "pipeline that starts with an InteractionEncoder (make_recommender_pipeline("
+                "InteractionEncoder(...), model)) and split it with "
+                "sklearn_hashrec.model_selection.PerUserKFold."
+            ) from None
         X = sp.csr_matrix(X)
         if y is None:
             if self.users == "fitted":
@@ -103,6 +125,39 @@ class RecommenderScorer:
                           gain=self.metric_kwargs.get("gain", "binary"), tie_aware=False)
         return scores[f"{'NDCG' if ndcg else 'Recall'}@{self.k}"]
 
+    def _score_table(self, pipeline, encoder, table, y) -> float:
+        if y is not None:
+            raise ValueError("With a table of ids, the held-out interactions are the rows of "
+                             "the table passed to the scorer; y must be None.")
+        if self.users == "fold_in":
+            raise ValueError("The rows of a table are held-out interactions of the users of "
+                             "the fit, ranked from their stored codes: users='fold_in' does "
+                             "not apply; use 'auto' or 'fitted'.")
+        final = pipeline.steps[-1][1]
+        lenient = copy.copy(encoder).set_params(handle_unknown="ignore")
+        user_ids, rows = lenient.transform_history(table)
+        new_users = rows[~np.isin(user_ids, encoder.user_ids_)].nnz / max(rows.nnz, 1)
+        if new_users > 0.5:
+            # Split by user (KFold on a table sorted by user): scoring the few
+            # users that straddle a fold boundary would be a silent wrong answer.
+            raise ValueError(
+                f"{new_users:.0%} of the table's rows name users absent from the fit, which "
+                "has no codes for them: split the table so that each user's interactions "
+                "fall on both sides (sklearn_hashrec.model_selection.PerUserKFold), not by "
+                "user. For new users, score a matrix with users='fold_in'."
+            )
+        truth = lenient.transform(table)
+        return self._score(final, final.seen_, truth, "fitted")
+
+
+def _table_encoder(estimator):
+    """The fitted InteractionEncoder that starts a pipeline, or None."""
+    from ..preprocessing import InteractionEncoder
+
+    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[0][1], InteractionEncoder):
+        return estimator.steps[0][1]
+    return None
+
 
 @validate_params({**_SCORER_CONSTRAINTS, "gain": GAIN_CONSTRAINT},
                  prefer_skip_nested_validation=True)
@@ -130,8 +185,8 @@ def make_ndcg_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold: 
         How the rows of ``X`` are ranked: from their history by fold-in, or
         as the users the model was fitted on, from their stored codes (see
         :func:`~sklearn_hashrec.metrics.evaluate`). ``"auto"``: fold-in when
-        ``y`` is None, the fitted users when ``y`` is given (see
-        :class:`RecommenderScorer`).
+        ``y`` is None, the fitted users when ``y`` is given or ``X`` is a
+        table of ids (see :class:`RecommenderScorer`).
 
     Returns
     -------
@@ -181,8 +236,8 @@ def make_recall_scorer(k: int = 10, *, holdout: float = 0.2, relevance_threshold
         How the rows of ``X`` are ranked: from their history by fold-in, or
         as the users the model was fitted on, from their stored codes (see
         :func:`~sklearn_hashrec.metrics.evaluate`). ``"auto"``: fold-in when
-        ``y`` is None, the fitted users when ``y`` is given (see
-        :class:`RecommenderScorer`).
+        ``y`` is None, the fitted users when ``y`` is given or ``X`` is a
+        table of ids (see :class:`RecommenderScorer`).
 
     Returns
     -------
