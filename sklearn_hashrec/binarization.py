@@ -21,6 +21,10 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+__all__ = ["ALPHA_SCHEDULES", "BINARIZE_OPTIONS", "SIGN_SURROGATES", "alpha_at_epoch",
+           "finalize", "is_binary", "itq_rotation", "relax", "sign_codes",
+           "straight_through_sign"]
+
 BINARIZE_OPTIONS = ("sign", "tanh", "sign_tanh", None)
 ALPHA_SCHEDULES = ("exponential", "sqrt")
 
