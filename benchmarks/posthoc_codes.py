@@ -15,7 +15,10 @@ and prints the protocol's metrics as one JSON line per row (MovieLens-1M:
 per-user 80/20 split, relevance > 3, full ranking, tie-aware values too).
 The trained sign codes of ``CCSR()`` are the reference (docs/quality.md).
 
-    SKLEARN_HASHREC_DATA=../shared/data python benchmarks/posthoc_codes.py --bits 64
+    SKLEARN_HASHREC_DATA=../shared/data python benchmarks/posthoc_codes.py --bits 64 \
+        > docs/results/posthoc-codes.jsonl
+
+ITQ is the package's (``sklearn_hashrec.binarization.itq_rotation``, uncentred).
 """
 
 from __future__ import annotations
@@ -27,52 +30,18 @@ import json
 import numpy as np
 
 from sklearn_hashrec import CCSR
-from sklearn_hashrec.binarization import sign_codes
+from sklearn_hashrec.binarization import itq_rotation, sign_codes
 from sklearn_hashrec.experiments import load_dataset
-
-
-def itq_rotation(Z: np.ndarray, n_iter: int = 50, random_state: int = 0) -> np.ndarray:
-    """ITQ's orthogonal ``R`` that brings ``Z R`` near its own signs.
-
-    Alternates ``B = sign(Z R)`` and the orthogonal Procrustes solution
-    ``R = W V^T`` of ``Z^T B = W S V^T``, from a random rotation; each step
-    lowers ``||B - Z R||_F``.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_dims)
-    n_iter : int, default=50
-    random_state : int, default=0
-        Seed of the starting rotation.
-
-    Returns
-    -------
-    R : ndarray of shape (n_dims, n_dims), orthogonal.
-
-    Examples
-    --------
-    >>> Z = np.random.default_rng(0).normal(size=(100, 4))
-    >>> R = itq_rotation(Z)
-    >>> bool(np.allclose(R @ R.T, np.eye(4)))
-    True
-    """
-    rng = np.random.default_rng(random_state)
-    R, _ = np.linalg.qr(rng.standard_normal((Z.shape[1], Z.shape[1])))
-    for _ in range(n_iter):
-        B = np.where(Z @ R >= 0, 1.0, -1.0)
-        W, _, Vt = np.linalg.svd(Z.T @ B)
-        R = W @ Vt
-    return R
+from sklearn_hashrec.ranking import pack_codes
 
 
 def with_codes(model, user_features: np.ndarray, item_features: np.ndarray):
     """A copy of fitted ``model`` whose codes are the signs of the given features."""
     binary = copy.copy(model)
-    codes = {"user_codes_": sign_codes(user_features), "item_codes_": sign_codes(item_features)}
-    # What fit derives from the codes (the packed item words), derived the same way.
-    codes.update(binary._derived_attributes(codes))
-    for name, value in codes.items():
-        setattr(binary, name, value)
+    binary.user_codes_ = sign_codes(user_features)
+    binary.item_codes_ = sign_codes(item_features)
+    # The packed item words that fit stores beside binary codes, in the kernel's layout.
+    binary.item_codes_packed_ = np.asfortranarray(pack_codes(binary.item_codes_))
     return binary
 
 
@@ -92,9 +61,11 @@ def main():
         return Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
 
     rows = {"continuous": model, "sign": with_codes(model, users, items)}
-    R = itq_rotation(np.vstack([users, items]), random_state=args.seed)
+    # Uncentred: one rotation for both sides, and sign(u R) needs no stored mean.
+    R = itq_rotation(np.vstack([users, items]), random_state=args.seed, center=False)
     rows["itq"] = with_codes(model, users @ R, items @ R)
-    R = itq_rotation(np.vstack([unit(users), unit(items)]), random_state=args.seed)
+    R = itq_rotation(np.vstack([unit(users), unit(items)]), random_state=args.seed,
+                     center=False)
     rows["itq-normalized"] = with_codes(model, users @ R, items @ R)
     for name, fitted in rows.items():
         scores = protocol.evaluate(fitted, train, test)

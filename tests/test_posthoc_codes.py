@@ -1,4 +1,4 @@
-"""benchmarks/posthoc_codes.py's ITQ rotation does what docs/quality.md says it does."""
+"""The ITQ rotation benchmarks/posthoc_codes.py applies does what docs/quality.md says it does."""
 
 import numpy as np
 from test_docs_results import load_script
@@ -10,21 +10,23 @@ def quantization_error(Z, R):
 
 
 def test_itq_keeps_inner_products_and_lowers_the_quantization_error():
-    posthoc = load_script("posthoc_codes")
+    from sklearn_hashrec.binarization import itq_rotation
+
     rng = np.random.default_rng(0)
     # Correlated dimensions, as a model's codes have: the axes are a poor
     # quantizer, a rotation a better one.
     Z = rng.normal(size=(300, 8)) @ rng.normal(size=(8, 8))
-    R = posthoc.itq_rotation(Z, n_iter=50, random_state=0)
-    np.testing.assert_allclose(R @ R.T, np.eye(8), atol=1e-10)
+    R = itq_rotation(Z, n_iter=50, random_state=0, center=False).astype(np.float64)
+    np.testing.assert_allclose(R @ R.T, np.eye(8), atol=1e-5)
     users, items = Z[:200], Z[200:]
-    np.testing.assert_allclose((users @ R) @ (items @ R).T, users @ items.T, atol=1e-9)
-    start, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((8, 8)))
+    np.testing.assert_allclose((users @ R) @ (items @ R).T, users @ items.T, rtol=1e-4,
+                               atol=1e-3)
+    start, _ = np.linalg.qr(np.random.RandomState(0).standard_normal((8, 8)))
     assert quantization_error(Z, R) < quantization_error(Z, start)
     assert quantization_error(Z, R) < quantization_error(Z, np.eye(8))
     # More iterations never raise it (each step is a descent step).
-    longer = posthoc.itq_rotation(Z, n_iter=100, random_state=0)
-    assert quantization_error(Z, longer) <= quantization_error(Z, R) + 1e-9
+    longer = itq_rotation(Z, n_iter=100, random_state=0, center=False).astype(np.float64)
+    assert quantization_error(Z, longer) <= quantization_error(Z, R) + 1e-4
 
 
 def test_with_codes_ranks_by_the_given_signs():
