@@ -42,8 +42,7 @@ from sklearn_hashrec import AECF
 from sklearn_hashrec.binarization import straight_through_sign
 from sklearn_hashrec.experiments import build_estimator, load_dataset
 from sklearn_hashrec.metrics import tie_aware_ndcg_at_k
-from sklearn_hashrec.models._factorization import squared_error
-from sklearn_hashrec.models._networks import encode_batch, reconstruction_loss
+from sklearn_hashrec.nn import encode_batch, reconstruction_loss, squared_error
 
 THRESHOLDS = {
     "sign": lambda f: 0.0,

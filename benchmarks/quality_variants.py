@@ -58,7 +58,7 @@ from torch.nn import functional as F
 from sklearn_hashrec import CCSR
 from sklearn_hashrec.binarization import straight_through_sign
 from sklearn_hashrec.experiments import load_dataset
-from sklearn_hashrec.models._networks import (
+from sklearn_hashrec.nn import (
     encode_batch,
     mse_from_output_squares,
     reconstruction_loss,

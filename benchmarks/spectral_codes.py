@@ -25,8 +25,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from sklearn_hashrec import GraphFilter, RerankRecommender
-from sklearn_hashrec.base import BaseHashRecommender, binary_interactions
+from sklearn_hashrec.base import BaseHashRecommender
 from sklearn_hashrec.binarization import sign_codes
+from sklearn_hashrec.interactions import binary_interactions
 from sklearn_hashrec.models.graph_filter import (
     check_rank,
     normalized_graph,

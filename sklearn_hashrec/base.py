@@ -10,7 +10,6 @@ seen-item filtering, fold-in entry points and scoring. A model implements
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +18,14 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._version import __version__
+from .interactions import (
+    canonical_csr,
+    check_candidate_items,
+    check_item_mask,
+    mask_structure,
+    mask_union,
+    warn_if_triples,
+)
 from .ranking import check_k, hamming_topk, pack_codes, topk_per_segment
 
 # Version of what a pickled estimator holds. Raise it when fitted attributes
@@ -79,7 +86,7 @@ class BaseRecommender(BaseEstimator):
         previous = {name: self.__dict__[name] for name in _VALIDATION_ATTRIBUTES
                     if name in self.__dict__}
         try:
-            _warn_if_triples(X)
+            warn_if_triples(X)
             X = self._validate_interactions(X, reset=True)
             if X.nnz == 0:
                 raise ValueError(
@@ -270,9 +277,9 @@ class BaseRecommender(BaseEstimator):
     def _exclusions(self, n_queries, seen, exclude):
         """The seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
         n_items = self.seen_.shape[1]
-        exclusions = [m for m in (seen, _check_item_mask(exclude, n_queries, n_items, "exclude"))
+        exclusions = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
                       if m is not None]
-        return _union(exclusions, (n_queries, n_items))
+        return mask_union(exclusions, (n_queries, n_items))
 
     def _rank_with_options(self, query, n_queries, k, seen, exclude, candidates,
                            return_distance):
@@ -282,10 +289,10 @@ class BaseRecommender(BaseEstimator):
         if candidates is None:
             return self._rank(query, k, excluded, return_distance)
         if sp.issparse(candidates) or np.ndim(candidates) == 2:
-            allowed = _check_item_mask(candidates, n_queries, n_items, "candidates")
+            allowed = check_item_mask(candidates, n_queries, n_items, "candidates")
             return self._rank_per_user_candidates(query, n_queries, k, excluded, allowed,
                                                   return_distance)
-        items = _check_candidate_items(candidates, n_items)
+        items = check_candidate_items(candidates, n_items)
         excluded = excluded[:, items] if excluded is not None else None
         result = self._rank(query, k, excluded, return_distance, items=items)
         dist, ranked = result if return_distance else (None, result)
@@ -303,9 +310,9 @@ class BaseRecommender(BaseEstimator):
                                   return_distance):
         # Only the (user, candidate) pairs are scored, then sorted within each
         # user by (distance, item): the tie rule of the full ranking.
-        allowed = _structure(allowed)
+        allowed = mask_structure(allowed)
         if excluded is not None:
-            allowed = allowed - allowed.multiply(_structure(excluded))
+            allowed = allowed - allowed.multiply(mask_structure(excluded))
             allowed.eliminate_zeros()
         rows = np.repeat(np.arange(n_queries), np.diff(allowed.indptr))
         items = allowed.indices.astype(np.int64)
@@ -563,110 +570,3 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def _warn_if_triples(X) -> None:
-    """Warn when ``X`` looks like a log of ``(user, item[, rating])`` rows, not a matrix.
-
-    Such a table passes as a matrix of a few "items" and many "users", and a
-    model would train on it without complaint. The signs: 2 to 4 columns, many
-    more rows, and the first two columns integer-valued with many distinct
-    values each (a matrix's columns hold a handful of ratings or 0/1).
-    """
-    if sp.issparse(X) or not hasattr(X, "shape") and not isinstance(X, (list, tuple)):
-        return
-    shape = np.shape(X)
-    if len(shape) != 2 or not 2 <= shape[1] <= 4 or shape[0] < 50 * shape[1]:
-        return
-    try:
-        ids = np.asarray(np.asarray(X)[:, :2], dtype=np.float64)
-    except (TypeError, ValueError):
-        return
-    integral = np.isfinite(ids).all() and (ids == np.round(ids)).all() and (ids >= 0).all()
-    if integral and all(len(np.unique(ids[:, j])) > 20 for j in range(2)):
-        warnings.warn(
-            f"X looks like a table of (user, item[, rating]) rows ({shape[0]} rows, "
-            f"{shape[1]} columns, integer ids in the first two), not a users x items "
-            f"matrix: fit would learn {shape[1]} items. Build the matrix with "
-            "sklearn_hashrec.preprocessing.InteractionEncoder (e.g. "
-            "InteractionEncoder(rating_col=2).fit_transform(table)).",
-            UserWarning, stacklevel=4,
-        )
-
-
-def canonical_csr(X) -> sp.csr_matrix:
-    """``X`` as float32 CSR with sorted, unique indices and no stored zeros.
-
-    The models only read the result, so a float32 CSR matrix that is already in
-    that form is shared with the caller rather than copied (on a 20M-entry
-    matrix a copy is 160 MB); anything else is converted or cleaned on a fresh
-    copy, so the caller's matrix is never modified.
-    """
-    if (sp.issparse(X) and X.format == "csr" and X.dtype == np.float32
-            and X.has_canonical_format and np.all(X.data != 0)):
-        return sp.csr_matrix(X)  # a new matrix object over the same arrays
-    X = sp.csr_matrix(X, dtype=np.float32, copy=True)
-    X.eliminate_zeros()
-    X.sum_duplicates()
-    return X
-
-
-def binary_interactions(X) -> sp.csr_matrix:
-    """``X`` as a float32 CSR copy with every stored interaction set to 1.
-
-    The implicit-feedback models (EASE, GraphFilter) count each stored entry
-    once, whatever its rating.
-    """
-    binary = sp.csr_matrix(X, dtype=np.float32, copy=True)
-    binary.data[:] = 1.0
-    return binary
-
-
-def _check_item_mask(mask, n_queries: int, n_items: int, name: str):
-    """A (n_queries, n_items) item mask as CSR (stored entries / non-zeros), or None."""
-    if mask is None:
-        return None
-    if not sp.issparse(mask):
-        mask = np.asarray(mask)
-        if mask.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be a numeric or boolean matrix, got dtype {mask.dtype}.")
-    if np.ndim(mask) != 2 or mask.shape != (n_queries, n_items):
-        raise ValueError(f"{name} has shape {np.shape(mask)}, expected {(n_queries, n_items)} "
-                         "(one row per user, one column per item of fit).")
-    return sp.csr_matrix(mask)
-
-
-def _check_candidate_items(candidates, n_items: int) -> np.ndarray:
-    """A 1-D candidate list as sorted unique item indices (sorted: ties keep item order)."""
-    items = np.asarray(candidates)
-    if items.ndim != 1:
-        raise ValueError("candidates must be a 1-D array of item indices or a "
-                         f"(n_users, n_items) matrix, got shape {items.shape}.")
-    if items.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if items.dtype.kind not in "iu":
-        raise TypeError(f"candidates must be integer item indices, got dtype {items.dtype}.")
-    if items.min() < 0 or items.max() >= n_items:
-        bad = items[(items < 0) | (items >= n_items)][0]
-        raise ValueError(f"candidate item {bad} is out of range: the model was fitted on "
-                         f"{n_items} items (valid indices 0..{n_items - 1}).")
-    return np.unique(items).astype(np.int64)
-
-
-def _structure(mask) -> sp.csr_matrix:
-    """1 at every stored entry of ``mask`` (int8 CSR), whatever its value."""
-    ones = sp.csr_matrix(mask, copy=True)
-    ones.data = np.ones_like(ones.data, dtype=np.int8)
-    return ones
-
-
-def _union(masks, shape):
-    """Structural union of sparse masks (every stored entry counts, whatever its value)."""
-    if not masks:
-        return None
-    if len(masks) == 1:
-        return masks[0]
-    total = sp.csr_matrix(shape, dtype=np.int8)
-    for mask in masks:
-        total = total + _structure(mask)
-    return total

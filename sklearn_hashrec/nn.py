@@ -1,15 +1,20 @@
-"""Networks and fitting shared by the neural models (CCSR, AECF, DJSRH).
+"""Network building blocks of the torch models, public for writing new ones.
 
-A neural model here is a pair of encoders, one reading a user's row of ``X``
-and one reading an item's column, each producing ``n_bits`` features; the
-models differ only in their loss. :class:`EncoderPairModel` holds what they
-share: the input transform, the fit that turns trained encoders into codes,
-plain-data persistence of the encoders, and fold-in for new users and items.
+* layers over wide, sparse interaction rows (:class:`InteractionInput`,
+  :class:`InputLinear`, :func:`sparse_matmul`, :func:`sparse_linear`);
+* MLPs and autoencoders (:func:`make_mlp`, :func:`make_autoencoder`,
+  :func:`autoencoder_pair`, :func:`apply_mlp`) and the encoding of a batch
+  or of whole matrices in chunks (:func:`encode_batch`, :func:`encode_rows`);
+* losses (:func:`reconstruction_loss`, :func:`reconstruction_mse`,
+  :func:`squared_error`);
+* plain-data persistence of trained encoders (:func:`module_to_spec`,
+  :func:`module_from_spec`).
+
+The model base classes built on them are in :mod:`sklearn_hashrec.models.base`;
+docs/writing-a-model.md shows how a new model uses both.
 """
 
 from __future__ import annotations
-
-from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,13 +22,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..binarization import finalize
-from ..training import TorchHashRecommender, sparse_tensor
+from .training import sparse_tensor
 
-__all__ = ["EncoderPairModel", "InputLinear", "InteractionInput", "apply_mlp", "autoencoder_pair",
-           "encode_batch", "encode_rows", "make_autoencoder", "make_mlp",
-           "mse_from_output_squares", "reconstruction_loss", "reconstruction_mse",
-           "sparse_linear", "sparse_matmul"]
+__all__ = ["InputLinear", "InteractionInput", "apply_mlp", "autoencoder_pair", "encode_batch",
+           "encode_rows", "input_scale", "make_autoencoder", "make_mlp", "module_from_spec",
+           "module_to_spec", "mse_from_output_squares", "reconstruction_loss",
+           "reconstruction_mse", "sparse_linear", "sparse_matmul", "squared_error"]
 
 
 class InteractionInput(nn.Module):
@@ -68,7 +72,7 @@ class InputLinear(nn.Module):
 
 def make_mlp(n_inputs: int, hidden_layer_sizes, n_outputs: int, dropout: float = 0.0, *,
              sparse_input: bool = False):
-    """``n_inputs -> hidden... (ReLU) -> Dropout -> n_outputs`` (linear output).
+    """An MLP ``n_inputs -> hidden layers (ReLU) -> Dropout -> n_outputs``, linear output.
 
     ``sparse_input=True`` makes the first layer an :class:`InputLinear`, for
     networks that read interaction rows.
@@ -88,7 +92,7 @@ def make_mlp(n_inputs: int, hidden_layer_sizes, n_outputs: int, dropout: float =
 
 
 def make_autoencoder(n_inputs: int, hidden_layer_sizes, n_bits: int, dropout: float):
-    """Encoder ``n_inputs -> hidden... -> dropout -> n_bits`` and its mirror decoder.
+    """Encoder ``n_inputs -> hidden layers -> dropout -> n_bits`` and its mirror decoder.
 
     ReLU between layers; the code layer and the reconstruction are linear.
     Dropout sits before the last encoder layer, as in the paper.
@@ -239,70 +243,6 @@ def input_scale(X) -> float:
     return 1.0 / max(float(np.abs(X.data).max(initial=0.0)), 1e-12)
 
 
-class EncoderPairModel(TorchHashRecommender):
-    """Fit, codes and fold-in for models made of a user encoder and an item encoder.
-
-    A subclass builds ``networks`` (a ``ModuleDict`` with ``"input"``,
-    ``"user_encoder"`` and ``"item_encoder"``, plus whatever its loss needs)
-    in ``_build_networks`` and defines ``_batch_loss``; it has a
-    ``hidden_layer_sizes`` parameter. Codes are
-    ``finalize(encoder(input(row)))`` for the model's ``binarize``.
-    """
-
-    def _hidden_sizes(self) -> tuple[int, ...]:
-        sizes = tuple(np.atleast_1d(np.asarray(self.hidden_layer_sizes)).tolist())
-        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
-            )
-        return sizes
-
-    def _codes_from_networks(self, networks, alpha, X):
-        users = self._encode(_encoder(networks, "user"), X, alpha)
-        items = self._encode(_encoder(networks, "item"), X.T.tocsr(), alpha)
-        return users, items
-
-    def _fit(self, X):
-        self._hidden_sizes()
-        state = self._train(X)
-        user_codes, item_codes = self._codes_from_networks(state.networks, state.alpha, X)
-        return {
-            "user_encoder_": _encoder(state.networks, "user"),
-            "item_encoder_": _encoder(state.networks, "item"),
-            **self._training_attributes(state),
-            "user_codes_": user_codes,
-            "item_codes_": item_codes,
-        }
-
-    # ------------------------------------------------------- persistence
-    # Encoders are stored as plain data (layer types, numpy weights), not as
-    # pickled torch modules: the file then loads on any device whatever the
-    # training device was, and skops can load it with only this class trusted.
-    _ENCODERS = ("user_encoder_", "item_encoder_")
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        for name in self._ENCODERS:
-            if isinstance(state.get(name), nn.Module):
-                state[name] = module_to_spec(state[name])
-        return state
-
-    def __setstate__(self, state):
-        for name in self._ENCODERS:
-            if isinstance(state.get(name), dict):
-                state[name] = module_from_spec(state[name])
-        super().__setstate__(state)
-
-    def _encode(self, encoder, rows, alpha):
-        return finalize(encode_rows(encoder, rows), self.binarize, alpha)
-
-    def _encode_users(self, X):
-        return self._encode(self.user_encoder_, X, self.alpha_)
-
-    def _encode_items(self, Y):
-        return self._encode(self.item_encoder_, Y, self.alpha_)
-
-
 # Stored layer types with a weight and a bias. "linear" is also the first layer
 # of encoders stored before InputLinear existed; apply_mlp still feeds those
 # sparse rows through sparse_linear.
@@ -351,6 +291,17 @@ def module_from_spec(spec: dict) -> nn.Module:
     return module.eval()
 
 
-def _encoder(networks: nn.ModuleDict, side: str) -> nn.Sequential:
-    """The encoder of one side, with the input transform in front (for fold-in)."""
-    return nn.Sequential(networks["input"], networks[f"{side}_encoder"])
+def squared_error(pred, block, unobserved_weight: float, targets=None,
+                  unobserved_target: float = 0.0):
+    """``sum_obs (t - pred)^2 + w * sum_unobs (t0 - pred)^2`` and the observed count.
+
+    Observed entries are the non-zero ones of ``block``; ``targets`` default to
+    ``block`` itself.
+    """
+    observed = block != 0
+    targets = block if targets is None else targets
+    total = torch.where(observed, (targets - pred) ** 2, 0.0).sum()
+    if unobserved_weight > 0:
+        total = total + unobserved_weight * torch.where(
+            observed, 0.0, (unobserved_target - pred) ** 2).sum()
+    return total, observed.sum().clamp_min(1)

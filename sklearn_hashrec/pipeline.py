@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, _name_estimators
 from sklearn.utils.validation import check_is_fitted
 
-from .base import _structure, canonical_csr
+from .interactions import canonical_csr, check_item_mask, mask_structure, mask_union
 from .preprocessing import InteractionEncoder
 
 __all__ = ["RecommenderPipeline", "make_recommender_pipeline"]
@@ -68,7 +68,7 @@ class RecommenderPipeline(Pipeline):
 
     def fit(self, X, y=None, **params):
         super().fit(X, y, **params)
-        self.raw_seen_ = _structure(canonical_csr(self._raw_matrix(X)))
+        self.raw_seen_ = mask_structure(canonical_csr(self._raw_matrix(X)))
         return self
 
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True, exclude=None,
@@ -99,10 +99,9 @@ class RecommenderPipeline(Pipeline):
         encoder = self._encoder()
         rows = encoder.encode_users(users) if encoder is not None else np.atleast_1d(users)
         model = self.steps[-1][1]
-        # The model's own union of seen items and ``exclude``, with the raw
-        # history standing for the seen items.
-        excluded = model._exclusions(len(rows), self.raw_seen_[rows] if exclude_seen else None,
-                                     exclude)
+        # The raw history stands for the seen items.
+        excluded = self._exclusions(len(rows), self.raw_seen_[rows] if exclude_seen else None,
+                                    exclude)
         return self._answer(model.recommend(
             rows, k, exclude_seen=False, exclude=excluded,
             candidates=self._candidates(candidates), return_distance=return_distance),
@@ -138,13 +137,20 @@ class RecommenderPipeline(Pipeline):
             model_input = step.transform(model_input)
         model = self.steps[-1][1]
         raw = canonical_csr(raw)
-        excluded = model._exclusions(raw.shape[0], raw if exclude_seen else None, exclude)
+        excluded = self._exclusions(raw.shape[0], raw if exclude_seen else None, exclude)
         return self._answer(model.recommend_from_history(
             model_input, k, exclude_seen=False, exclude=excluded,
             candidates=self._candidates(candidates), return_distance=return_distance),
             return_distance)
 
     # ---------------------------------------------------------- helpers
+    def _exclusions(self, n_queries, seen, exclude):
+        """The raw seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
+        n_items = self.raw_seen_.shape[1]
+        masks = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
+                 if m is not None]
+        return mask_union(masks, (n_queries, n_items))
+
     def _encoder(self) -> InteractionEncoder | None:
         first = self.steps[0][1]
         return first if isinstance(first, InteractionEncoder) else None

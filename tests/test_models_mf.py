@@ -1,4 +1,4 @@
-"""The factorisation models (models/mf.py, models/_factorization.py): BinaryMF, CFCodeReg."""
+"""The factorisation models (models/mf.py, models/base.py): BinaryMF, CFCodeReg."""
 
 import numpy as np
 import pytest

@@ -1,11 +1,11 @@
-"""The encoder networks of the neural models (models/_networks.py): sparse input, batching."""
+"""The encoder networks of the neural models (sklearn_hashrec/nn.py): sparse input, batching."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
-from sklearn_hashrec.models._networks import (
+from sklearn_hashrec.nn import (
     InteractionInput,
     autoencoder_pair,
     encode_batch,
@@ -65,7 +65,7 @@ def test_encoding_in_batches_equals_one_dense_pass():
 def test_input_linear_is_nn_linear_in_the_transposed_layout():
     # Same random draws as nn.Linear, same function, sparse or dense input,
     # and a stored encoder that loads back to the same outputs.
-    from sklearn_hashrec.models._networks import InputLinear, module_from_spec, module_to_spec
+    from sklearn_hashrec.nn import InputLinear, module_from_spec, module_to_spec
 
     torch.manual_seed(0)
     reference = torch.nn.Linear(30, 7)

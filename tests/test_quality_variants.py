@@ -6,7 +6,7 @@ import scipy.sparse as sp
 import torch
 from test_docs_results import load_script
 
-from sklearn_hashrec.models._networks import autoencoder_pair, encode_batch
+from sklearn_hashrec.nn import autoencoder_pair, encode_batch
 from sklearn_hashrec.training import Batch, sparse_tensor
 
 

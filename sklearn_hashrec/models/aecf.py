@@ -8,9 +8,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ..binarization import relax, straight_through_sign
+from ..nn import autoencoder_pair, encode_batch, reconstruction_loss, squared_error
 from ..training import TorchHashRecommender
-from ._factorization import squared_error
-from ._networks import EncoderPairModel, autoencoder_pair, encode_batch, reconstruction_loss
+from .base import EncoderPairModel
 from .mf import RatingRange
 
 __all__ = ["AECF"]

@@ -10,18 +10,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..binarization import SIGN_SURROGATES, relax, straight_through_sign
+from ..nn import autoencoder_pair, encode_batch, reconstruction_loss
 from ..training import (
     TorchHashRecommender,
     fitted_teacher,
     soft_labels,
     teacher_ranking_weights,
 )
-from ._networks import (
-    EncoderPairModel,
-    autoencoder_pair,
-    encode_batch,
-    reconstruction_loss,
-)
+from .base import EncoderPairModel
 
 __all__ = ["CCSR"]
 

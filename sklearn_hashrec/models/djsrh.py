@@ -10,8 +10,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..binarization import relax
+from ..nn import InteractionInput, encode_batch, input_scale, make_mlp
 from ..training import PairSampler, TorchHashRecommender
-from ._networks import EncoderPairModel, InteractionInput, encode_batch, input_scale, make_mlp
+from .base import EncoderPairModel
 
 __all__ = ["DJSRH"]
 

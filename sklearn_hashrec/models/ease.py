@@ -10,7 +10,8 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 from .._parallel import run_parallel_kernel
-from ..base import BaseRecommender, binary_interactions
+from ..base import BaseRecommender
+from ..interactions import binary_interactions
 from ..ranking import topk_dense
 
 __all__ = ["EASE"]

@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import randomized_svd
 
 from .._parallel import run_parallel_kernel
-from ..base import BaseRecommender, binary_interactions
+from ..base import BaseRecommender
+from ..interactions import binary_interactions
 from ..ranking import topk_dense
 
 __all__ = ["GraphFilter"]

@@ -12,8 +12,8 @@ import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from torch import nn
 
-from ..base import binary_interactions
 from ..binarization import SIGN_SURROGATES, itq_rotation, sign_codes, straight_through_sign
+from ..interactions import binary_interactions
 from ..training import RowSampler, TorchHashRecommender
 from ..training.distillation import fitted_teacher
 from .graph_filter import GraphFilter, check_rank, normalized_graph, top_singular_vectors

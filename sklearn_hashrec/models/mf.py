@@ -11,7 +11,7 @@ from torch import nn
 
 from ..binarization import finalize, itq_rotation, relax
 from ..training import TorchHashRecommender
-from ._factorization import FactorizationModel
+from .base import FactorizationModel
 
 __all__ = ["BinaryMF", "CFCodeReg"]
 

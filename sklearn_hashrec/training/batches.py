@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..base import canonical_csr
+from ..interactions import canonical_csr
 
 __all__ = ["Batch", "make_batch", "resolve_device", "sparse_tensor"]
 
