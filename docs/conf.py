@@ -17,6 +17,14 @@ import sklearn_hashrec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The gallery runs each example from examples/gallery (and Sphinx reads this
+# file from docs/): a data home given relative to where sphinx was started
+# would point elsewhere there. The shell's $PWD is still that directory.
+if os.environ.get("SKLEARN_HASHREC_DATA"):
+    _started_in = Path(os.environ.get("PWD", os.getcwd()))
+    os.environ["SKLEARN_HASHREC_DATA"] = str(
+        (_started_in / os.environ["SKLEARN_HASHREC_DATA"]).resolve())
+
 project = "sklearn-hashrec"
 author = "sklearn-hashrec developers"
 copyright = "2026, sklearn-hashrec developers"
