@@ -40,6 +40,8 @@ from .experiments import (
     select_variants,
     write_runs,
 )
+from .pipeline import RecommenderPipeline, make_recommender_pipeline
+from .preprocessing import InteractionEncoder
 
 # The option of `hashrec reproduce` that selects each setting of experiments.SETTINGS.
 SETTING_FLAGS = {"defaults": "", "tuned": " --tune", "paper": " --paper-recipe"}
@@ -121,20 +123,44 @@ def cmd_fit(args) -> int:
     group = init_from_environment(model.get_params().get("device", "cpu"))
     if group is not None and str(model.device).startswith("cuda"):
         model.set_params(device=f"cuda:{torch.cuda.current_device()}")
+    # The saved file is a RecommenderPipeline that speaks the file's ids: an
+    # InteractionEncoder in front of the model, fitted on the same table.
+    pipeline = make_recommender_pipeline(InteractionEncoder(0, 1, 2), model)
     start = time.perf_counter()
-    model.fit(data.data)
+    pipeline.fit(_interaction_table(data))
     if group is not None and group[0] != 0:
         return 0
     if getattr(model, "resumed_epochs_", 0):
         print(f"resumed from {args.checkpoint_dir} after epoch {model.resumed_epochs_}")
     if group is not None:
         model.set_params(device="cpu")  # the saved model is an ordinary, single-process one
-    joblib.dump({"model": model, "user_ids": data.user_ids, "item_ids": data.item_ids,
-                 "seen": data.data, "version": __version__}, args.out)
+    joblib.dump(pipeline, args.out)
     processes = f" with {group[1]} processes" if group is not None else ""
     print(f"fitted {args.model} on {data.data.shape[0]} users x {data.data.shape[1]} items "
           f"in {time.perf_counter() - start:.1f}s{processes}; saved to {args.out}")
     return 0
+
+
+def _interaction_table(bunch) -> np.ndarray:
+    """``(user id, item id, value)`` rows of a loaded dataset, one per stored entry."""
+    matrix = bunch.data.tocoo()
+    table = np.empty((matrix.nnz, 3), dtype=object)
+    table[:, 0] = np.asarray(bunch.user_ids, dtype=object)[matrix.row]
+    table[:, 1] = np.asarray(bunch.item_ids, dtype=object)[matrix.col]
+    table[:, 2] = matrix.data
+    return table
+
+
+def _load_pipeline(path):
+    """The RecommenderPipeline ``hashrec fit`` saved; files of earlier releases are refused."""
+    saved = joblib.load(path)
+    if isinstance(saved, dict) and "model" in saved:
+        raise SystemExit(f"hashrec: {path} was saved by an earlier release of hashrec fit "
+                         "(a dict); fit it again to get a file this release reads.")
+    if not isinstance(saved, RecommenderPipeline):
+        raise SystemExit(f"hashrec: {path} holds a {type(saved).__name__}, not the "
+                         "RecommenderPipeline that hashrec fit saves.")
+    return saved
 
 
 #: What ``hashrec recommend --out`` may be called: it writes CSV text.
@@ -142,30 +168,31 @@ CSV_SUFFIXES = (".csv", ".txt")
 
 
 def cmd_recommend(args) -> int:
-    saved = joblib.load(args.model)
-    model, user_ids, item_ids = saved["model"], saved["user_ids"], saved["item_ids"]
-    users = np.arange(len(user_ids))
+    pipeline = _load_pipeline(args.model)
+    user_ids = pipeline.steps[0][1].user_ids_
+    users = user_ids
     if args.users:
-        index = {str(u): i for i, u in enumerate(user_ids)}
-        missing = [u for u in args.users if u not in index]
+        # Ids on the command line are text; the file's may be integers.
+        by_text = {str(u): u for u in user_ids}
+        missing = [u for u in args.users if u not in by_text]
         if missing:
             raise SystemExit(f"hashrec: unknown user id(s) {missing[:5]}.")
-        users = np.array([index[u] for u in args.users])
+        users = np.array([by_text[u] for u in args.users], dtype=user_ids.dtype)
     to_stdout = args.out in (None, "-")
     if not to_stdout and Path(args.out).suffix.lower() not in CSV_SUFFIXES:
         # Writing CSV text into recs.parquet would hand the next tool a broken file.
         raise SystemExit(f"hashrec: recommend writes CSV; --out {args.out} asks for another "
                          f"format. Use a name ending in {' or '.join(CSV_SUFFIXES)}, or '-' "
                          "for standard output.")
-    distances, items = model.recommend(users, k=args.k, return_distance=True)
+    distances, items = pipeline.recommend(users, k=args.k, return_distance=True)
     handle = sys.stdout if to_stdout else open(args.out, "w", newline="")
     try:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "rank", "item_id", "distance"])
         for row, user in enumerate(users):
             for rank in range(items.shape[1]):
-                if items[row, rank] >= 0:
-                    writer.writerow([user_ids[user], rank + 1, item_ids[items[row, rank]],
+                if items[row, rank] is not None:
+                    writer.writerow([user, rank + 1, items[row, rank],
                                      f"{distances[row, rank]:g}"])
     finally:
         if not to_stdout:

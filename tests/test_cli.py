@@ -1,4 +1,5 @@
 import csv
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from sklearn_hashrec import CCSR
 from sklearn_hashrec.cli import main
 from sklearn_hashrec.datasets import filter_min_interactions
 from sklearn_hashrec.model_selection import train_test_split_interactions
+from sklearn_hashrec.pipeline import RecommenderPipeline
 
 
 @pytest.mark.integration
@@ -104,9 +106,13 @@ def test_fit_recommend_evaluate_from_a_file(tmp_path, capsys, popularity_ndcg):
     params = '{"n_bits": 8, "max_epochs": 2, "random_state": 0}'
     assert main(["fit", "--data", str(ratings), "--params", params, "--out", str(model)]) == 0
     # The estimator's own defaults, binary codes included (not the continuous variant).
-    fitted = joblib.load(model)["model"]
+    # The file is a RecommenderPipeline: the encoder of the file's ids, then the model.
+    pipeline = joblib.load(model)
+    assert isinstance(pipeline, RecommenderPipeline)
+    fitted = pipeline[-1]
     assert fitted.get_params()["binarize"] == CCSR().binarize == "sign"
     assert fitted.item_codes_.dtype == np.int8
+    assert pipeline.recommend(["u1"], k=3)[0][0].startswith("i")
     out = tmp_path / "recs.csv"
     assert main(["recommend", "--model", str(model), "--k", "3", "--users", "u1", "u7",
                  "--out", str(out)]) == 0
@@ -203,3 +209,23 @@ def test_fit_under_torchrun_refuses_a_model_without_torch_before_joining(tmp_pat
     with pytest.raises(SystemExit, match="does not train with torch"):
         main(["fit", "--data", str(ratings), "--model", "Top", "--out", str(tmp_path / "m")])
     assert not torch.distributed.is_initialized()
+
+
+def test_recommend_speaks_integer_ids_and_refuses_old_files(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("".join(f"{u},{100 + i},{rng.integers(1, 6)}\n" for u in range(30)
+                               for i in rng.choice(25, 6, replace=False)))
+    model = tmp_path / "pop.joblib"
+    assert main(["fit", "--data", str(ratings), "--model", "Top", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["recommend", "--model", str(model), "--k", "2", "--users", "7"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    seen = {int(line.split(",")[1]) for line in ratings.read_text().splitlines()
+            if line.startswith("7,")}
+    assert [r["user_id"] for r in rows] == ["7", "7"]
+    assert all(100 <= int(r["item_id"]) < 125 and int(r["item_id"]) not in seen for r in rows)
+    old = tmp_path / "old.joblib"
+    joblib.dump({"model": joblib.load(model)[-1], "user_ids": np.arange(30)}, old)
+    with pytest.raises(SystemExit, match="earlier release.*fit it again"):
+        main(["recommend", "--model", str(old)])

@@ -90,7 +90,7 @@ def test_torchrun_cli_saves_an_ordinary_single_process_model(tmp_path):
         env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "with 2 processes" in result.stdout
-    saved = joblib.load(out)["model"]
+    saved = joblib.load(out)[-1]
     assert saved.get_params()["device"] == "cpu"
     assert saved.item_codes_.dtype == np.int8
     assert saved.recommend([0, 1], k=5).shape == (2, 5)
