@@ -8,6 +8,7 @@ training and a validation part, and one "fold" keeps all users on both sides,
 with the validation matrix passed as ``y``.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import GridSearchCV
 
@@ -31,3 +32,11 @@ for params, ndcg in zip(search.cv_results_["params"], search.cv_results_["mean_t
                         strict=True):
     print(params, round(ndcg, 4))
 print("best:", search.best_params_)  # refit on all of train: search.best_estimator_
+
+# %%
+# The validation NDCG@10 of every grid point.
+labels = [f"{p['n_bits']} bits\nlr {p['learning_rate']:g}" for p in search.cv_results_["params"]]
+fig, ax = plt.subplots(figsize=(5, 3.5))
+ax.bar(labels, search.cv_results_["mean_test_ndcg"])
+ax.set_ylabel("validation NDCG@10")
+fig.tight_layout()
