@@ -91,6 +91,13 @@ validation_fraction, n_iter_no_change, device, n_jobs, random_state, verbose
         The shared training parameters; see :class:`~sklearn_hashrec.CCSR`.
         ``batch_size`` is the number of observed entries per step.
 
+        **Training budget.** An epoch has as many steps as the other models'
+        (``ceil(max(n_users, n_items) / batch_size)``), so it sees about
+        ``max(n_users, n_items)`` observed entries, not all of them: on
+        MovieLens-1M's training part (6,040 users, 800,193 entries) 6,144 a
+        epoch, 0.77%, and 23% in the default 30 epochs. Raise ``max_epochs``
+        to see more.
+
     Attributes
     ----------
     user_codes_, item_codes_, item_codes_packed_, seen_, user_encoder_, \
