@@ -4,10 +4,12 @@ Each run is a fresh ``torchrun --standalone --nproc-per-node N`` (N = 1 runs
 a plain process) that fits ``CCSR(n_bits, random_state=0)`` on the dataset's
 training part (protocol of ``sklearn_hashrec.experiments``, seed 0) with one
 torch thread per process, gloo on CPU; rank 0 scores the test part. Fit time
-is the slowest rank's ``fit`` call, without start-up.
+is the slowest rank's ``fit`` call, without start-up. ``--threads 2`` adds,
+in the same run, one plain process fitting with ``n_jobs=2``: the
+single-machine alternative the processes are compared with.
 
     SKLEARN_HASHREC_DATA=../shared/data python benchmarks/bench_data_parallel.py \\
-        --dataset ml-1m --processes 1 2 --out docs/results/data-parallel.csv
+        --dataset ml-1m --processes 1 2 --threads 2 --out docs/results/data-parallel.csv
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ WORKER = textwrap.dedent("""
     if group:
         torch.distributed.barrier()
     start = time.perf_counter()
-    model = CCSR(n_bits=int(sys.argv[2]), random_state=0).fit(train)
+    model = CCSR(n_bits=int(sys.argv[2]), n_jobs=int(sys.argv[4]), random_state=0).fit(train)
     seconds = torch.tensor([time.perf_counter() - start], dtype=torch.float64)
     if group:
         torch.distributed.all_reduce(seconds, op=torch.distributed.ReduceOp.MAX)
@@ -49,14 +51,14 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def run(dataset: str, n_bits: int, processes: int) -> dict:
+def run(dataset: str, n_bits: int, processes: int, threads: int = 1) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         script, out = Path(folder) / "worker.py", Path(folder) / "result.json"
         script.write_text(WORKER)
         launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
                      f"--nproc-per-node={processes}"] if processes > 1 else [sys.executable])
-        subprocess.run([*launcher, str(script), dataset, str(n_bits), str(out)], check=True,
-                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+        subprocess.run([*launcher, str(script), dataset, str(n_bits), str(out), str(threads)],
+                       check=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
         return json.loads(out.read_text())
 
 
@@ -65,13 +67,16 @@ def main(argv=None) -> None:
     parser.add_argument("--dataset", default="ml-1m")
     parser.add_argument("--bits", type=int, default=40)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--threads", type=int, nargs="*", default=[],
+                        help="also one process with n_jobs=T for each T")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     rows = []
-    for processes in args.processes:
-        result = run(args.dataset, args.bits, processes)
+    runs = [(p, 1) for p in args.processes] + [(1, t) for t in args.threads]
+    for processes, threads in runs:
+        result = run(args.dataset, args.bits, processes, threads)
         rows.append({"dataset": args.dataset, "n_bits": args.bits, "processes": processes,
-                     **result})
+                     "threads_per_process": threads, **result})
         print(json.dumps(rows[-1]), flush=True)
     base = rows[0]["fit_seconds"]
     for row in rows:
