@@ -166,7 +166,9 @@ class CCSR(EncoderPairModel):
         for a fit alone on its machine.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout and batch order. Runs with the same
-        integer are identical on the same device and ``n_jobs``.
+        integer are identical on the same device with one thread (the
+        default ``n_jobs``); with more, torch's threaded kernels may sum in
+        another order on large data (docs/reliability.md, "Determinism").
     verbose : int, default=0
         Print the loss (and validation NDCG) after each epoch when > 0.
 
