@@ -315,6 +315,61 @@ def _topk_continuous(query_codes, item_codes, width, exclude):
     return topk_dense(distances, query_codes.shape[0], item_codes.shape[0], width, exclude)
 
 
+def topk_shared_order(order, n_queries: int, width: int, exclude) -> np.ndarray:
+    """Per query, the first ``width`` items of one shared ranking that it does not exclude.
+
+    For models whose ranking is the same for everyone (popularity): the
+    work is ``width`` plus the query's excluded items, not the catalogue.
+
+    Parameters
+    ----------
+    order : ndarray of shape (n_items,)
+        Every item index once, best first (ties already broken).
+    n_queries : int
+    width : int
+        Items per query.
+    exclude : sparse matrix of shape (n_queries, n_items) or None
+        Items to skip per query (every stored entry).
+
+    Returns
+    -------
+    items : ndarray of shape (n_queries, width), dtype int64
+        Padded with -1 when fewer items are left, as :func:`hamming_topk`.
+    """
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    out = np.full((n_queries, width), -1, dtype=np.int64)
+    if n_queries == 0 or width == 0:
+        return out
+    if exclude is None:
+        out[:] = order[:width]
+        return out
+    exclude = sp.csr_matrix(exclude)
+    if not exclude.has_canonical_format:
+        exclude = exclude.copy()  # sum_duplicates sorts in place: not the caller's arrays
+        exclude.sum_duplicates()
+    run_parallel_kernel(_first_not_excluded, order, exclude.indptr.astype(np.int64),
+                        exclude.indices.astype(np.int64), out)
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _first_not_excluded(order, indptr, indices, out):
+    width = out.shape[1]
+    for q in numba.prange(out.shape[0]):
+        lo, hi = indptr[q], indptr[q + 1]
+        filled = 0
+        for position in range(order.shape[0]):
+            item = order[position]
+            # Excluded items of a query are sorted: a binary search.
+            at = lo + np.searchsorted(indices[lo:hi], item)
+            if at < hi and indices[at] == item:
+                continue
+            out[q, filled] = item
+            filled += 1
+            if filled == width:
+                break
+
+
 def ranking_to_csr(ranked, n_items: int, position_weights=None) -> sp.csr_matrix:
     """A users x items CSR matrix of ranked lists (``-1`` slots left out).
 

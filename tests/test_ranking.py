@@ -227,3 +227,32 @@ def test_topk_per_segment_is_a_sort_of_each_querys_pairs():
             padded = best + [(np.inf, -1)] * (width - len(best))
             np.testing.assert_array_equal(got_items[q], [i for _, i in padded])
             np.testing.assert_array_equal(got_dist[q], [d for d, _ in padded])
+
+
+def test_shared_order_against_brute_force():
+    from sklearn_hashrec import PopularityRecommender
+    from sklearn_hashrec.ranking import topk_shared_order
+
+    rng = np.random.default_rng(3)
+    dense = (rng.random((300, 40)) < 0.3).astype(np.float32)
+    dense[5] = 1.0  # a user who saw everything: all padding
+    X = sp.csr_matrix(dense)
+    model = PopularityRecommender().fit(X)
+    counts = np.asarray((X != 0).sum(axis=0)).ravel()
+    seen = X.toarray() != 0
+    distances, ranked = model.recommend(np.arange(300), k=12, return_distance=True)
+    for u in range(300):
+        unseen = np.flatnonzero(~seen[u])
+        # Most interactions first, ties by item index: a stable sort of -count.
+        expected = unseen[np.argsort(-counts[unseen], kind="stable")][:12]
+        got = ranked[u][ranked[u] >= 0]
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(distances[u, :len(got)], counts.max() - counts[expected])
+        assert np.isinf(distances[u, len(got):]).all() and (ranked[u, len(got):] == -1).all()
+    # Unsorted, duplicated exclusions are read as a set, and left as given.
+    exclude = sp.csr_matrix((np.ones(4), ([0, 0, 0, 1], [7, 2, 7, 0])), shape=(2, 10))
+    exclude.has_canonical_format = False
+    before = exclude.indices.copy()
+    np.testing.assert_array_equal(topk_shared_order(np.arange(10), 2, 3, exclude),
+                                  [[0, 1, 3], [1, 2, 3]])
+    np.testing.assert_array_equal(exclude.indices, before)

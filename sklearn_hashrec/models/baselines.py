@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..base import BaseRecommender
-from ..ranking import topk_dense
+from ..ranking import topk_dense, topk_shared_order
 
 __all__ = ["RandomRecommender", "PopularityRecommender"]
 
@@ -135,14 +135,15 @@ class PopularityRecommender(BaseRecommender):
     def _rank(self, query, k, exclude, return_distance, items=None):
         popularity = self.item_popularity_ if items is None else self.item_popularity_[items]
         n_items = len(popularity)
-        negative_counts = -popularity.astype(np.float64)
-
-        def distances(start, stop):
-            return np.broadcast_to(negative_counts, (stop - start, n_items))
-
-        ranked, dist = topk_dense(distances, len(query), n_items, min(k, n_items), exclude)
+        # One ranking for everyone (count, then index), filtered per user:
+        # no users x items score matrix (Gowalla's 29,858 users took 8-9 s so).
+        order = np.lexsort((np.arange(n_items), -popularity))
+        ranked = topk_shared_order(order, len(query), min(k, n_items), exclude)
+        if not return_distance:
+            return ranked
         # As a distance: how many fewer users than the most popular item (0 for it).
-        return (dist + self.item_popularity_.max(), ranked) if return_distance else ranked
+        gap = (self.item_popularity_.max() - popularity).astype(np.float64)
+        return np.where(ranked >= 0, gap[np.maximum(ranked, 0)], np.inf), ranked
 
     def _pair_distances(self, query, rows, items):
         return (self.item_popularity_.max() - self.item_popularity_[items]).astype(np.float64)
