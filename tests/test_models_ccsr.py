@@ -121,14 +121,17 @@ def test_packed_item_codes_match_int8(fitted):
     np.testing.assert_array_equal(unpack_codes(model.item_codes_packed_, 16), model.item_codes_)
 
 
-def test_smooth_sign_surrogates_learn_and_tend_to_the_identity(make_planted, learning_model):
+@pytest.mark.parametrize("name", ["CCSR", "AECF"])
+def test_smooth_sign_surrogates_learn_and_tend_to_the_identity(name, make_planted,
+                                                               learning_model):
     # A Gaussian surrogate as wide as the features' range is the identity
-    # gradient; a narrow one still learns the planted groups.
+    # gradient; a narrow one still learns the planted groups. AECF shares
+    # CCSR's straight-through step and its surrogates.
     X, user_group, item_group = make_planted()
-    identity = learning_model("CCSR", sign_surrogate="identity").fit(X)
-    wide = learning_model("CCSR", sign_surrogate="gaussian", surrogate_width=1e4).fit(X)
+    identity = learning_model(name, sign_surrogate="identity").fit(X)
+    wide = learning_model(name, sign_surrogate="gaussian", surrogate_width=1e4).fit(X)
     np.testing.assert_array_equal(wide.item_codes_, identity.item_codes_)
     for surrogate in ("tanh", "gaussian"):
-        model = learning_model("CCSR", sign_surrogate=surrogate).fit(X)
+        model = learning_model(name, sign_surrogate=surrogate).fit(X)
         ranked = model.recommend(np.arange(X.shape[0]), k=5)
         assert (user_group[:, None] == item_group[ranked]).mean() > 0.8  # chance: 0.25
