@@ -85,9 +85,11 @@ class CCSR(EncoderPairModel):
         BiGeaR's Gaussian ``exp(-f^2 / 2 w^2)``, the derivative of
         ``tanh(f / w)``, or the identity (the plain straight-through
         estimator). The smooth ones leave features far from the sign boundary
-        alone and move those whose bit a step can flip. On MovieLens-1M the
-        Gaussian gained 0.004-0.008 NDCG@10 over the identity at 40, 64
-        (two seeds) and 128 bits, and lost 0.009 at 32 bits (docs/quality.md).
+        alone and move those whose bit a step can flip. On MovieLens-1M's
+        test part the Gaussian gained 0.004-0.008 NDCG@10 over the identity
+        at 40, 64 and 128 bits and lost 0.009 at 32 (docs/quality.md); on
+        validation data, 3 seeds at 40 bits, the three are within noise of
+        each other (docs/ccsr.md).
     surrogate_width : float, default=1.0
         Width of the smooth surrogates, in units of ``f``.
     relevance_threshold : float, default=0.0
