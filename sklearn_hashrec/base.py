@@ -22,8 +22,8 @@ from .interactions import (
     canonical_csr,
     check_candidate_items,
     check_item_mask,
+    exclusion_mask,
     mask_structure,
-    mask_union,
     warn_if_triples,
 )
 from .ranking import check_k, hamming_topk, pack_codes, topk_per_segment
@@ -276,10 +276,7 @@ class BaseRecommender(BaseEstimator):
 
     def _exclusions(self, n_queries, seen, exclude):
         """The seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
-        n_items = self.seen_.shape[1]
-        exclusions = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
-                      if m is not None]
-        return mask_union(exclusions, (n_queries, n_items))
+        return exclusion_mask(seen, exclude, n_queries, self.seen_.shape[1])
 
     def _rank_with_options(self, query, n_queries, k, seen, exclude, candidates,
                            return_distance):

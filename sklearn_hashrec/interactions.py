@@ -3,8 +3,9 @@
 * :func:`canonical_csr` and :func:`binary_interactions`: the matrix every
   model reads (float32 CSR, canonical), and its 0/1 form;
 * :func:`check_item_mask`, :func:`check_candidate_items`,
-  :func:`mask_structure` and :func:`mask_union`: the per-user item masks of
-  ``recommend`` (``exclude=``, ``candidates=``, the seen items);
+  :func:`mask_structure`, :func:`mask_union` and :func:`exclusion_mask`: the
+  per-user item masks of ``recommend`` (``exclude=``, ``candidates=``, the
+  seen items);
 * :func:`warn_if_triples`: the warning for a table of ids passed as a matrix.
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["binary_interactions", "canonical_csr", "check_candidate_items", "check_item_mask",
-           "mask_structure", "mask_union", "warn_if_triples"]
+           "exclusion_mask", "mask_structure", "mask_union", "warn_if_triples"]
 
 
 def warn_if_triples(X) -> None:
@@ -127,3 +128,15 @@ def mask_union(masks, shape):
     for mask in masks:
         total = total + mask_structure(mask)
     return total
+
+
+def exclusion_mask(seen, exclude, n_queries: int, n_items: int):
+    """The items to skip per query: ``seen`` (or None) and ``exclude``, validated, as one mask.
+
+    What ``recommend`` and a pipeline's ``recommend`` exclude: the seen
+    items, when asked, and the caller's ``exclude``. None when neither is
+    given.
+    """
+    masks = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
+             if m is not None]
+    return mask_union(masks, (n_queries, n_items))

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, _name_estimators
 from sklearn.utils.validation import check_is_fitted
 
-from .interactions import canonical_csr, check_item_mask, mask_structure, mask_union
+from .interactions import canonical_csr, exclusion_mask, mask_structure
 from .preprocessing import InteractionEncoder
 
 __all__ = ["RecommenderPipeline", "make_recommender_pipeline"]
@@ -146,10 +146,7 @@ class RecommenderPipeline(Pipeline):
     # ---------------------------------------------------------- helpers
     def _exclusions(self, n_queries, seen, exclude):
         """The raw seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
-        n_items = self.raw_seen_.shape[1]
-        masks = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
-                 if m is not None]
-        return mask_union(masks, (n_queries, n_items))
+        return exclusion_mask(seen, exclude, n_queries, self.raw_seen_.shape[1])
 
     def _encoder(self) -> InteractionEncoder | None:
         first = self.steps[0][1]
