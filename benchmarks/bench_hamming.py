@@ -8,18 +8,23 @@ process that runs it alone.
 
     python benchmarks/bench_hamming.py            # the three cases of docs/performance.md
     python benchmarks/bench_hamming.py --quick    # small sizes, a smoke run
+
+Without --quick it writes docs/results/hamming-engine.csv (times in ms, peak in MB).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results" / "hamming-engine.csv"
 CASES = [
     ("MovieLens-1M scale", 6_040, 3_706, 64, 10),
     ("large catalogue", 10_000, 1_000_000, 64, 100),
@@ -129,6 +134,7 @@ def main():
           + " | ours / peer | XOR+popcount pass | share of the pass limit | peak RSS |")
     print("|---" * 10 + "|")
     cases = QUICK if args.quick else CASES
+    records = []
     for name, n_users, n_items, bits, k in [cases[i] for i in (args.cases or range(len(cases)))]:
         row, pairs, peak_mb, base_mb = run_case(name, n_users, n_items, bits, k, args.repeat)
         ratios = ", ".join(f"{row['ours'] / row[p]:.2f}" for p in peers)
@@ -139,6 +145,16 @@ def main():
               + f" | {ratios} | {row['xor+popcount pass'] * 1e3:.0f} ms "
               f"({limit:.1f} G words/s) | {row['xor+popcount pass'] / row['ours']:.0%} | "
               f"{peak_mb:.0f} MB (inputs {base_mb:.0f} MB) |", flush=True)
+        records.append({"case": name, "n_users": n_users, "n_items": n_items, "n_bits": bits,
+                        "k": k, "repeat": args.repeat, "numba_threads": numba.get_num_threads(),
+                        **{f"{key}_ms": round(value * 1e3, 1) for key, value in row.items()},
+                        "peak_rss_mb": round(peak_mb), "inputs_rss_mb": round(base_mb)})
+    if not args.quick and not args.cases:
+        with RESULTS.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
