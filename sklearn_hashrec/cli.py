@@ -6,7 +6,7 @@
     hashrec fit --data ratings.csv --model CCSR --out model.joblib
     hashrec fit --data ratings.csv --checkpoint-dir ckpt   (resumes a killed fit)
     torchrun --nproc-per-node 2 -m sklearn_hashrec fit --data ratings.csv   (data-parallel)
-    hashrec recommend --model model.joblib --k 10 --out recommendations.csv
+    hashrec recommend --model model.joblib --k 10 --out recommendations.parquet
     hashrec evaluate --dataset ml-1m --model CCSR --params '{"n_bits": 40}'
 
 Also ``python -m sklearn_hashrec``.
@@ -15,7 +15,6 @@ Also ``python -m sklearn_hashrec``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -163,14 +162,12 @@ def _load_pipeline(path):
     return saved
 
 
-#: What ``hashrec recommend --out`` may be called: it writes CSV text.
-CSV_SUFFIXES = (".csv", ".txt")
-
-
 def cmd_recommend(args) -> int:
+    from .export import recommend_all
+
     pipeline = _load_pipeline(args.model)
     user_ids = pipeline.steps[0][1].user_ids_
-    users = user_ids
+    users = None
     if args.users:
         # Ids on the command line are text; the file's may be integers.
         by_text = {str(u): u for u in user_ids}
@@ -179,26 +176,19 @@ def cmd_recommend(args) -> int:
             raise SystemExit(f"hashrec: unknown user id(s) {missing[:5]}.")
         users = np.array([by_text[u] for u in args.users], dtype=user_ids.dtype)
     to_stdout = args.out in (None, "-")
-    if not to_stdout and Path(args.out).suffix.lower() not in CSV_SUFFIXES:
-        # Writing CSV text into recs.parquet would hand the next tool a broken file.
-        raise SystemExit(f"hashrec: recommend writes CSV; --out {args.out} asks for another "
-                         f"format. Use a name ending in {' or '.join(CSV_SUFFIXES)}, or '-' "
-                         "for standard output.")
-    distances, items = pipeline.recommend(users, k=args.k, return_distance=True)
-    handle = sys.stdout if to_stdout else open(args.out, "w", newline="")
     try:
-        writer = csv.writer(handle)
-        writer.writerow(["user_id", "rank", "item_id", "distance"])
-        for row, user in enumerate(users):
-            for rank in range(items.shape[1]):
-                if items[row, rank] is not None:
-                    writer.writerow([user, rank + 1, items[row, rank],
-                                     f"{distances[row, rank]:g}"])
-    finally:
-        if not to_stdout:
-            handle.close()
+        report = recommend_all(pipeline, sys.stdout if to_stdout else args.out, k=args.k,
+                               users=users, block_size=args.block_size,
+                               overwrite=args.overwrite, verbose=int(args.progress))
+    except (ValueError, FileExistsError, ImportError) as exc:
+        # Writing CSV text into recs.parquet, or over a file of the user's, is refused.
+        raise SystemExit(f"hashrec: {str(exc).replace('overwrite=True', '--overwrite')}") \
+            from None
     if not to_stdout:
-        print(f"wrote top-{args.k} for {len(users)} users to {args.out}", file=sys.stderr)
+        resumed = (f" ({report.n_blocks - report.blocks_written} of {report.n_blocks} blocks "
+                   "were already written)" if report.blocks_written < report.n_blocks else "")
+        print(f"wrote top-{args.k} for {report.n_users} users to {args.out} in "
+              f"{report.seconds:.1f} s{resumed}", file=sys.stderr)
     return 0
 
 
@@ -274,12 +264,19 @@ def build_parser() -> argparse.ArgumentParser:
                           "one is there (torch models)")
     fit.set_defaults(func=cmd_fit)
 
-    rec = sub.add_parser("recommend", help="top-k per user from a saved model, as CSV")
+    rec = sub.add_parser("recommend", help="top-k per user from a saved model, to CSV or "
+                                          "Parquet, block by block")
     rec.add_argument("--model", required=True, help="file written by hashrec fit")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument("--users", nargs="+", help="external user ids (default: all)")
     rec.add_argument("--out", default="-",
-                     help="CSV file to write (.csv or .txt); '-', the default, is standard output")
+                     help="a .csv file, a .parquet directory (needs pyarrow), or '-', the "
+                          "default, for CSV on standard output; a killed run resumes from "
+                          "its last block when run again")
+    rec.add_argument("--block-size", type=int, default=16_384, help="users per block")
+    rec.add_argument("--overwrite", action="store_true",
+                     help="replace what --out holds when it is not this job's export")
+    rec.add_argument("--progress", action="store_true", help="a progress bar on stderr")
     rec.set_defaults(func=cmd_recommend)
 
     ev = sub.add_parser("evaluate", help="fit on an 80/20 split and print the metrics")

@@ -143,7 +143,8 @@ def test_python_dash_m_entry_point():
     assert result.returncode == 0 and result.stdout.strip()
 
 
-def test_recommend_writes_csv_to_standard_output_and_refuses_other_formats(tmp_path, capsys):
+def test_recommend_writes_csv_to_standard_output_parquet_and_refuses_other_formats(
+        tmp_path, capsys):
     ratings = tmp_path / "r.tsv"
     ratings.write_text("1\t1\t5\n1\t2\t3\n2\t2\t4\n2\t3\t1\n")
     model = tmp_path / "m.joblib"
@@ -154,10 +155,22 @@ def test_recommend_writes_csv_to_standard_output_and_refuses_other_formats(tmp_p
     # By hand: each user has one unseen item left, user 1 item 3 and user 2 item 1.
     assert out == [["user_id", "rank", "item_id"], ["1", "1", "3"], ["2", "1", "1"]]
     assert not list(tmp_path.glob("recommendations*"))
-    for name in ("recs.parquet", "recs.json"):
-        with pytest.raises(SystemExit, match="recommend writes CSV"):
-            main(["recommend", "--model", str(model), "--out", str(tmp_path / name)])
-        assert not (tmp_path / name).exists()
+    pytest.importorskip("pyarrow")
+    assert main(["recommend", "--model", str(model), "--k", "1",
+                 "--out", str(tmp_path / "recs.parquet")]) == 0
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "recs.parquet")
+    assert table[["user_id", "rank", "item_id"]].values.tolist() == [[1, 1, 3], [2, 1, 1]]
+    with pytest.raises(SystemExit, match="cannot tell the format"):
+        main(["recommend", "--model", str(model), "--out", str(tmp_path / "recs.json")])
+    assert not (tmp_path / "recs.json").exists()
+    (tmp_path / "mine.csv").write_text("precious\n")
+    with pytest.raises(SystemExit, match="pass --overwrite"):
+        main(["recommend", "--model", str(model), "--out", str(tmp_path / "mine.csv")])
+    assert main(["recommend", "--model", str(model), "--overwrite",
+                 "--out", str(tmp_path / "mine.csv")]) == 0
+    assert (tmp_path / "mine.csv").read_text().startswith("user_id,rank,item_id,distance")
 
 
 def test_evaluate_takes_cut_offs_and_refuses_ones_beyond_the_catalogue(tmp_path, capsys):

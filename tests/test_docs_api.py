@@ -9,7 +9,7 @@ import sklearn_hashrec
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC_MODULES = ["", "base", "binarization", "datasets", "experiments", "interactions", "metrics",
                   "model_selection", "models.base", "nn", "pipeline", "preprocessing", "ranking",
-                  "serving", "training", "training.distributed"]
+                  "serving", "export", "training", "training.distributed"]
 
 
 def test_every_public_name_is_in_the_api_reference():

@@ -23,12 +23,12 @@ def _run(script: str) -> str:
 
 def test_ranking_metrics_and_torch_free_models_never_load_torch():
     out = _run("""
-        import sys
+        import io, sys
         import numpy as np, scipy.sparse as sp
         import sklearn_hashrec, sklearn_hashrec.ranking, sklearn_hashrec.metrics
         import sklearn_hashrec.pipeline, sklearn_hashrec.preprocessing
         import sklearn_hashrec.model_selection, sklearn_hashrec.datasets, sklearn_hashrec.serving
-        import sklearn_hashrec.experiments, sklearn_hashrec.cli
+        import sklearn_hashrec.experiments, sklearn_hashrec.cli, sklearn_hashrec.export
         from sklearn_hashrec import (EASE, GraphFilter, PopularityRecommender,
                                      RandomRecommender, RerankRecommender)
         from sklearn_hashrec.metrics import make_ndcg_scorer, tie_aware_ndcg_at_k
@@ -40,6 +40,7 @@ def test_ranking_metrics_and_torch_free_models_never_load_torch():
                                         n_candidates=20)]:
             model.fit(X).recommend(np.arange(80), k=5)
             make_ndcg_scorer(k=5)(model, X)
+        sklearn_hashrec.export.recommend_all(model, io.StringIO(), k=3)
         codes = np.where(np.random.default_rng(0).random((30, 16)) < 0.5, -1, 1)
         hamming_topk(codes, codes, 3)
         tie_aware_ndcg_at_k(X[:30, :30], codes, codes, k=3)
