@@ -365,6 +365,40 @@ def xor_popcount_pass(queries, items_t):
     return totals.sum()
 
 
+@numba.njit(parallel=True, cache=True)
+def asymmetric_distances(queries, items_t, n_bits, out):
+    """``(n_bits - <q, b>) / 2`` of float queries against packed -1/+1 items, into ``out``.
+
+    Asymmetric scoring: the items stay packed. Per query, a table holds, for
+    each byte position of a code and each of its 256 values, the sum of the
+    query's coordinates where that byte has a 1 bit; an item's inner product
+    is then ``2 * sum(table lookups) - sum(q)``, ``n_bits / 8`` lookups.
+    """
+    n_queries, n_items = queries.shape[0], items_t.shape[1]
+    n_bytes = (n_bits + 7) // 8
+    for q in numba.prange(n_queries):
+        table = np.zeros((n_bytes, 256), dtype=np.float32)
+        for byte in range(n_bytes):
+            for value in range(1, 256):
+                # Built from the value without its lowest set bit: one add per entry.
+                low = value & (-value)
+                bit = 0
+                while (low >> bit) != 1:
+                    bit += 1
+                j = byte * 8 + bit
+                weight = queries[q, j] if j < n_bits else np.float32(0.0)
+                table[byte, value] = table[byte, value & (value - 1)] + weight
+        total = np.float32(0.0)
+        for j in range(n_bits):
+            total += queries[q, j]
+        for i in range(n_items):
+            ones = np.float32(0.0)
+            for byte in range(n_bytes):
+                word = items_t[byte // 8, i]
+                ones += table[byte, (word >> np.uint64(8 * (byte % 8))) & np.uint64(255)]
+            out[q, i] = np.float32(0.5) * (np.float32(n_bits) - (np.float32(2.0) * ones - total))
+
+
 def pack_sign_codes(codes: np.ndarray) -> np.ndarray:
     """Pack -1/+1 codes (n, n_bits) into uint64 words (n, ceil(n_bits / 64))."""
     n, n_bits = codes.shape

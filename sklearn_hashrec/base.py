@@ -37,6 +37,16 @@ _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 __all__ = ["BaseRecommender", "BaseHashRecommender"]
 
 
+_QUERIES = ("codes", "features")
+
+
+def _check_query(query) -> bool:
+    """Whether ``query`` asks for codes (True) or continuous features (False)."""
+    if query not in _QUERIES:
+        raise ValueError(f"query must be one of {_QUERIES}, got {query!r}.")
+    return query == "codes"
+
+
 class BaseRecommender(BaseEstimator):
     """Plumbing shared by every recommender, with or without codes.
 
@@ -116,12 +126,14 @@ class BaseRecommender(BaseEstimator):
         return contextlib.nullcontext()
 
     def _validate_interactions(self, X, *, reset: bool) -> sp.csr_matrix:
+        options = dict(accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
+                       ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1)
         try:
-            X = validate_data(
-                self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
-                ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
-                reset=reset,
-            )
+            if not reset and self._catalogue_grown() and np.shape(X)[-1] == self.seen_.shape[1]:
+                # Rows over the catalogue that add_items grew: wider than fit's X.
+                X = check_array(X, **options)
+            else:
+                X = validate_data(self, X, reset=reset, **options)
         except ValueError as exc:
             if "could not convert string" in str(exc):
                 # A table of (user, item) ids, most likely: say what to do with it.
@@ -173,7 +185,7 @@ class BaseRecommender(BaseEstimator):
 
     # ------------------------------------------------------------- ranking
     def recommend(self, users, k: int = 10, *, exclude_seen: bool = True, exclude=None,
-                  candidates=None, return_distance: bool = False):
+                  candidates=None, return_distance: bool = False, query: str = "codes"):
         """Top-k items for users seen in ``fit``.
 
         Parameters
@@ -199,6 +211,13 @@ class BaseRecommender(BaseEstimator):
             Also return the distances: Hamming distances for binary codes,
             ``(n_bits - <u, i>) / 2`` for continuous ones, and for the
             baselines the quantity documented on each class.
+        query : {"codes", "features"}, default="codes"
+            What stands for the users: their codes, or (asymmetric scoring)
+            their continuous features, the encoder's output before the sign
+            (CCSR, AECF, DJSRH) or the factors (BinaryMF, CFCodeReg), ranked
+            against the packed binary item codes by ``(n_bits - <f, b>) / 2``.
+            Items keep their ``n_bits / 8`` bytes; the users' features take
+            ``4 * n_bits`` bytes each.
 
         Returns
         -------
@@ -226,11 +245,14 @@ class BaseRecommender(BaseEstimator):
         users = self._check_users(users)
         k = check_k(k)
         seen = self.seen_[users] if exclude_seen else None
-        return self._rank_with_options(self._users_query(users), len(users), k, seen,
-                                       exclude, candidates, return_distance)
+        by_codes = _check_query(query)
+        return self._rank_with_options(
+            self._users_query(users) if by_codes else self._user_features(users), len(users),
+            k, seen, exclude, candidates, return_distance)
 
     def recommend_from_history(self, X, k: int = 10, *, exclude_seen: bool = True,
-                               exclude=None, candidates=None, return_distance: bool = False):
+                               exclude=None, candidates=None, return_distance: bool = False,
+                               query: str = "codes"):
         """Top-k items for new users, given their interaction rows (fold-in).
 
         Parameters
@@ -250,6 +272,9 @@ class BaseRecommender(BaseEstimator):
             Rank only these items, as in :meth:`recommend`.
         return_distance : bool, default=False
             Also return the distances.
+        query : {"codes", "features"}, default="codes"
+            Rank by the fold-in codes, or by the fold-in features
+            (asymmetric scoring), as in :meth:`recommend`.
 
         Returns
         -------
@@ -269,14 +294,35 @@ class BaseRecommender(BaseEstimator):
         """
         check_is_fitted(self)
         k = check_k(k)
+        by_codes = _check_query(query)
         X = self._validate_interactions(X, reset=False)
         seen = X if exclude_seen else None
-        return self._rank_with_options(self._history_query(X), X.shape[0], k, seen, exclude,
-                                       candidates, return_distance)
+        return self._rank_with_options(
+            self._history_query(X) if by_codes else self._history_features(X), X.shape[0], k,
+            seen, exclude, candidates, return_distance)
+
+    def _user_features(self, users):
+        """Continuous features of fitted users, for ``query="features"``."""
+        raise ValueError(f"{type(self).__name__} has no continuous user features; "
+                         "query='features' is for CCSR, AECF, DJSRH, BinaryMF and CFCodeReg.")
+
+    def _history_features(self, X):
+        """Continuous features of users from their rows, for ``query="features"``."""
+        return self._user_features(None)
 
     def _exclusions(self, n_queries, seen, exclude):
         """The seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
-        return exclusion_mask(seen, exclude, n_queries, self.seen_.shape[1])
+        n_items = self.seen_.shape[1]
+        if seen is not None and seen.shape[1] < n_items:
+            # A history over fit's items, after add_items grew the catalogue.
+            seen = sp.csr_matrix((seen.data, seen.indices, seen.indptr),
+                                 shape=(seen.shape[0], n_items))
+        return exclusion_mask(seen, exclude, n_queries, n_items)
+
+    def _catalogue_grown(self) -> bool:
+        """Whether ``add_items`` added items since ``fit``."""
+        seen = self.__dict__.get("seen_")
+        return seen is not None and seen.shape[1] != self.n_features_in_
 
     def _rank_with_options(self, query, n_queries, k, seen, exclude, candidates,
                            return_distance):
@@ -414,13 +460,26 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         return self.user_codes_[users]
 
     def _history_query(self, X):
-        return self._encode_users(X)
+        return self._encode_users(self._fit_items(X))
+
+    def _history_features(self, X):
+        return self._encode_user_features(self._fit_items(X))
+
+    def _encode_user_features(self, X):
+        return self._user_features(None)  # the base's error: no features
+
+    def _fit_items(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """The columns of ``fit``'s items: what the user encoder reads, after add_items too."""
+        return X[:, :self.n_features_in_] if X.shape[1] != self.n_features_in_ else X
 
     def _rank(self, query_codes, k, exclude, return_distance, items=None):
         packed_items = getattr(self, "item_codes_packed_", None)
-        if packed_items is not None and query_codes.dtype == np.int8:
+        if packed_items is not None:
+            # Codes are packed for the engine; continuous features (query="features")
+            # are scored against the packed items as they are (asymmetric).
             packed_items = packed_items if items is None else packed_items[items]
-            return hamming_topk(pack_codes(query_codes), packed_items, k, exclude=exclude,
+            query = pack_codes(query_codes) if query_codes.dtype == np.int8 else query_codes
+            return hamming_topk(query, packed_items, k, exclude=exclude,
                                 return_distance=return_distance,
                                 n_bits=self.item_codes_.shape[1])
         item_codes = self.item_codes_ if items is None else self.item_codes_[items]
@@ -480,7 +539,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         """
         check_is_fitted(self)
         X = self._validate_interactions(X, reset=False)
-        return self._encode_users(X)
+        return self._encode_users(self._fit_items(X))
 
     def transform_items(self, Y):
         """Codes of items, from their interaction columns (fold-in for new items).
@@ -511,6 +570,123 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
                 f"{n_users} users; each row of Y must be an item's column over those users."
             )
         return canonical_csr(Y)
+
+    # ------------------------------------------------------------- updates
+    def add_items(self, Y):
+        """Add items to the fitted model from their interaction columns, without a refit.
+
+        The new items get fold-in codes (:meth:`transform_items`) and are
+        appended after the others: item ``n_items + j`` is column ``j`` of
+        ``Y``. Their interactions join the seen-item filter. The codes of
+        every user and of every other item stay as they are.
+
+        Parameters
+        ----------
+        Y : {array-like, sparse matrix} of shape (n_users, n_new_items)
+            The new items' columns of the interaction matrix, over the users
+            of ``fit`` (the same values as ``X``: ratings or 0/1).
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+
+        Notes
+        -----
+        User fold-in (:meth:`transform`, :meth:`recommend_from_history`,
+        :meth:`update_users`) reads the columns of ``fit``'s items: rows may
+        be given over those or over the grown catalogue, where the new
+        items' columns only mark seen items.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec import BinaryMF
+        >>> X = (np.random.default_rng(0).random((40, 12)) < 0.3).astype(float)
+        >>> model = BinaryMF(n_bits=8, max_epochs=2, random_state=0).fit(X[:, :10])
+        >>> model.add_items(X[:, 10:]).item_codes_.shape
+        (12, 8)
+        """
+        check_is_fitted(self)
+        n_users = self.seen_.shape[0]
+        Y = canonical_csr(check_array(Y, accept_sparse=("csr", "csc", "coo"),
+                                      dtype=[np.float32, np.float64], ensure_all_finite=True,
+                                      ensure_min_samples=1, ensure_min_features=1,
+                                      input_name="Y"))
+        if Y.shape[0] != n_users:
+            raise ValueError(
+                f"Y has {Y.shape[0]} rows but {type(self).__name__} was fitted on {n_users} "
+                "users; Y holds the new items' columns over those users, (n_users, n_new_items)."
+            )
+        codes = np.asarray(self._encode_items(canonical_csr(Y.T)), dtype=self.item_codes_.dtype)
+        item_codes = np.vstack([self.item_codes_, codes])
+        seen = sp.hstack([self.seen_, mask_structure(Y).astype(self.seen_.dtype)], format="csr")
+        updates = {"item_codes_": item_codes, "seen_": seen}
+        if "item_codes_packed_" in self.__dict__:
+            updates["item_codes_packed_"] = np.asfortranarray(
+                np.vstack([self.item_codes_packed_, pack_codes(codes)]))
+        # Assigned together at the end: a failure above leaves the model as it was.
+        self.__dict__.update(updates)
+        return self
+
+    def update_users(self, users, X):
+        """Give fitted users new histories without a refit: new codes and seen items.
+
+        Each user's code becomes the fold-in code of its row of ``X``
+        (:meth:`transform`), and its seen items the items of that row. To
+        add interactions, pass each user's whole history with them. The
+        codes of every other user and of every item stay as they are, so
+        :meth:`recommend` then answers for these users as
+        :meth:`recommend_from_history` does for ``X``.
+
+        Parameters
+        ----------
+        users : array-like of int
+            Row indices of users of ``fit``, each at most once.
+        X : {array-like, sparse matrix} of shape (len(users), n_items)
+            Their whole histories, over the items of ``fit`` or the whole
+            catalogue (after :meth:`add_items`).
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_hashrec import BinaryMF
+        >>> X = (np.random.default_rng(0).random((40, 12)) < 0.3).astype(float)
+        >>> model = BinaryMF(n_bits=8, max_epochs=2, random_state=0).fit(X)
+        >>> history = X[[3]].copy()
+        >>> history[0, [0, 1]] = 1
+        >>> model.update_users([3], history).seen_[3].indices[:2].tolist()
+        [0, 1]
+        """
+        check_is_fitted(self)
+        users = self._check_users(users)
+        if len(np.unique(users)) != len(users):
+            raise ValueError("users must not repeat: each user gets one new history.")
+        X = self._validate_interactions(X, reset=False)
+        if X.shape[0] != len(users):
+            raise ValueError(f"X has {X.shape[0]} rows for {len(users)} users; give one row "
+                             "(the user's whole history) per user.")
+        codes = np.asarray(self._encode_users(self._fit_items(X)), dtype=self.user_codes_.dtype)
+        history = self._exclusions(len(users), X, None)
+        n_users = self.seen_.shape[0]
+        # seen_ with the users' rows replaced: keep the other rows, then place the new ones.
+        keep = np.ones(n_users, dtype=self.seen_.dtype)
+        keep[users] = 0
+        place = sp.csr_matrix((np.ones(len(users), dtype=self.seen_.dtype),
+                               (users, np.arange(len(users)))), shape=(n_users, len(users)))
+        seen = (sp.diags(keep, format="csr", dtype=self.seen_.dtype) @ self.seen_
+                + place @ mask_structure(history).astype(self.seen_.dtype))
+        seen.eliminate_zeros()
+        seen.sort_indices()
+        user_codes = self.user_codes_.copy()
+        user_codes[users] = codes
+        self.__dict__.update({"user_codes_": user_codes, "seen_": seen.tocsr()})
+        return self
 
     def to_faiss_index(self, kind: str = "flat", **options):
         """Export the binary item codes to a FAISS binary index.

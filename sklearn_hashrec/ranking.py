@@ -15,7 +15,13 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._hamming_kernels import distances_packed, pack_sign_codes, topk_packed, topk_packed_counting
+from ._hamming_kernels import (
+    asymmetric_distances,
+    distances_packed,
+    pack_sign_codes,
+    topk_packed,
+    topk_packed_counting,
+)
 from ._parallel import run_parallel_kernel
 
 __all__ = ["hamming_distances", "hamming_topk", "is_binary_codes", "pack_codes",
@@ -145,7 +151,11 @@ def hamming_distances(query_codes, item_codes, *, n_bits: int | None = None) -> 
         -1/+1 codes (any numeric dtype), or packed uint64 words from
         :func:`pack_codes` (then ``n_bits`` is required).
     item_codes : array-like of shape (n_items, n_bits) or (n_items, n_words)
-        Item codes, in the same form as ``query_codes``.
+        Item codes, in the same form as ``query_codes``; packed item codes
+        also take unpacked queries: -1/+1 ones are packed, continuous ones
+        are scored asymmetrically, by ``(n_bits - <q, b>) / 2`` against the
+        items' -1/+1 codes ``b`` read from the packed words (a table of
+        partial sums per byte; the items stay packed).
     n_bits : int, default=None
         Code length; required for packed codes, ignored otherwise.
 
@@ -217,7 +227,11 @@ def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
         vectors and orders items by decreasing inner product (computed in
         float32, the continuous codes' own precision).
     item_codes : array-like of shape (n_items, n_bits) or (n_items, n_words)
-        Item codes, in the same form as ``query_codes``.
+        Item codes, in the same form as ``query_codes``; packed item codes
+        also take unpacked queries: -1/+1 ones are packed, continuous ones
+        are scored asymmetrically, by ``(n_bits - <q, b>) / 2`` against the
+        items' -1/+1 codes ``b`` read from the packed words (a table of
+        partial sums per byte; the items stay packed).
     k : int
         Number of items to return per query, ``k >= 1``.
     exclude : sparse matrix of shape (n_queries, n_items), default=None
@@ -253,8 +267,22 @@ def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
     k = check_k(k)
     packed_query = query_codes.dtype == np.uint64
     packed_items = item_codes.dtype == np.uint64
+    if packed_items and not packed_query:
+        # Continuous queries against packed items: asymmetric scoring.
+        n_bits = _check_n_bits(n_bits, item_codes, "item_codes")
+        if query_codes.shape[1] != n_bits:
+            raise ValueError(f"query_codes have {query_codes.shape[1]} columns but the packed "
+                             f"item codes have n_bits={n_bits}.")
+        if is_binary_codes(query_codes):
+            query_codes, packed_query = pack_sign_codes(query_codes), True
+        else:
+            exclude = _check_exclude(exclude, query_codes.shape[0], item_codes.shape[0])
+            width = min(int(k), item_codes.shape[0])
+            items, dist = _topk_asymmetric(query_codes, item_codes, width, n_bits, exclude)
+            return (dist, items) if return_distance else items
     if packed_query != packed_items:
-        raise ValueError("query_codes and item_codes must both be packed (uint64) or neither.")
+        raise ValueError("query_codes and item_codes must both be packed (uint64) or neither; "
+                         "packed item codes also take continuous queries.")
     if packed_query:
         n_bits = _check_n_bits(n_bits, query_codes, "query_codes")
         _check_n_bits(n_bits, item_codes, "item_codes")
@@ -264,12 +292,7 @@ def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
             f"{item_codes.shape[1]}."
         )
     n_queries, n_items = query_codes.shape[0], item_codes.shape[0]
-    if exclude is not None:
-        exclude = sp.csr_matrix(exclude)
-        if exclude.shape != (n_queries, n_items):
-            raise ValueError(
-                f"exclude has shape {exclude.shape}, expected {(n_queries, n_items)}."
-            )
+    exclude = _check_exclude(exclude, n_queries, n_items)
     width = min(int(k), n_items)
     if packed_query:
         items, dist = _topk_binary(query_codes, item_codes, width, n_bits, exclude)
@@ -279,6 +302,31 @@ def hamming_topk(query_codes, item_codes, k: int, *, exclude=None,
     else:
         items, dist = _topk_continuous(query_codes, item_codes, width, exclude)
     return (dist, items) if return_distance else items
+
+
+def _check_exclude(exclude, n_queries, n_items):
+    if exclude is None:
+        return None
+    exclude = sp.csr_matrix(exclude)
+    if exclude.shape != (n_queries, n_items):
+        raise ValueError(f"exclude has shape {exclude.shape}, expected {(n_queries, n_items)}.")
+    return exclude
+
+
+def _topk_asymmetric(query_codes, item_words, width, n_bits, exclude):
+    queries = np.ascontiguousarray(query_codes, dtype=np.float32)
+    if not np.isfinite(queries).all():
+        raise ValueError("query_codes contain NaN or infinity.")
+    items_t = np.ascontiguousarray(np.asarray(item_words, dtype=np.uint64).T)
+    n_items = items_t.shape[1]
+
+    def distances(start, stop):
+        out = np.empty((stop - start, n_items), dtype=np.float32)
+        run_parallel_kernel(asymmetric_distances, queries[start:stop], items_t, n_bits, out)
+        return out
+
+    return topk_dense(distances, queries.shape[0], n_items, width, exclude, dtype=np.float32,
+                      owned=True)
 
 
 def _topk_binary(query_words, item_words, width, n_bits, exclude):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_hashrec.ranking import hamming_topk
+from sklearn_hashrec.ranking import hamming_topk, pack_codes
 
 
 def brute_force(query, items, k, exclude=None):
@@ -256,3 +256,31 @@ def test_shared_order_against_brute_force():
     np.testing.assert_array_equal(topk_shared_order(np.arange(10), 2, 3, exclude),
                                   [[0, 1, 3], [1, 2, 3]])
     np.testing.assert_array_equal(exclude.indices, before)
+
+
+def test_float_queries_against_packed_items_match_brute_force():
+    # Asymmetric scoring: continuous queries, items packed. Integer-valued
+    # queries keep every sum exact in float32, so the order is exact too.
+    rng = np.random.default_rng(11)
+    for n_bits in (8, 64, 70, 130):
+        items = np.where(rng.random((300, n_bits)) < 0.5, 1, -1).astype(np.int8)
+        queries = rng.integers(-4, 5, (25, n_bits)).astype(np.float32)
+        exclude = sp.random(25, 300, density=0.1, random_state=1, format="csr")
+        distances, ranked = hamming_topk(queries, pack_codes(items), 12, exclude=exclude,
+                                         return_distance=True, n_bits=n_bits)
+        brute = 0.5 * (n_bits - queries.astype(np.float64) @ items.T.astype(np.float64))
+        brute[exclude.toarray() != 0] = np.inf
+        order = np.argsort(brute, axis=1, kind="stable")[:, :12]
+        np.testing.assert_array_equal(ranked, order)
+        np.testing.assert_array_equal(distances, np.take_along_axis(brute, order, axis=1))
+
+
+def test_packed_items_with_binary_queries_rank_by_hamming():
+    rng = np.random.default_rng(12)
+    items = np.where(rng.random((200, 40)) < 0.5, 1, -1).astype(np.int8)
+    queries = np.where(rng.random((10, 40)) < 0.5, 1, -1).astype(np.int8)
+    np.testing.assert_array_equal(
+        hamming_topk(queries, pack_codes(items), 7, n_bits=40),
+        hamming_topk(queries, items, 7))
+    with pytest.raises(ValueError, match="n_bits=40"):
+        hamming_topk(queries[:, :30].astype(np.float32), pack_codes(items), 7, n_bits=40)

@@ -45,12 +45,14 @@ def split_pipeline(estimator):
         "candidates": [StrOptions({"all", "test"})],
         "gain": [StrOptions({"binary", "graded"})],
         "tie_aware": ["boolean"],
+        "query": [StrOptions({"codes", "features"})],
     },
     prefer_skip_nested_validation=True,
 )
 def evaluate(model, history, truth, *, ndcg_at=10, recall_at=10, users: str = "fitted",
              relevance_threshold: float = 0.0, candidates: str = "all",
-             gain: str = "binary", tie_aware: bool = True) -> dict[str, float]:
+             gain: str = "binary", tie_aware: bool = True,
+             query: str = "codes") -> dict[str, float]:
     """Rank items for users from their history, and score the ranking on held-out truth.
 
     The package's one evaluation: the scorers (:func:`make_ndcg_scorer`), the
@@ -91,6 +93,10 @@ def evaluate(model, history, truth, *, ndcg_at=10, recall_at=10, users: str = "f
         the largest cut-offs) when the model ranks by binary codes and
         ``candidates="all"``: the expectation over the order of items at
         equal Hamming distance, the headline metric for codes.
+    query : {"codes", "features"}, default="codes"
+        Rank by the users' codes, or by their continuous features against the
+        binary item codes (asymmetric scoring; see the models' ``recommend``).
+        Feature scores have no ties to average over: no tie-aware values.
 
     Returns
     -------
@@ -119,6 +125,9 @@ def evaluate(model, history, truth, *, ndcg_at=10, recall_at=10, users: str = "f
     k = max(ndcg_at + recall_at)
     relevant = (truth > relevance_threshold).astype(np.float64)
     options = {"k": k, "exclude_seen": False}
+    if query != "codes":
+        options["query"] = query
+        tie_aware = False
     if candidates == "test":
         options["candidates"] = truth
     else:

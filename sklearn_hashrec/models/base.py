@@ -54,13 +54,17 @@ class EncoderPairModel(TorchHashRecommender):
     def _fit(self, X):
         self._hidden_sizes()
         state = self._train(X)
-        user_codes, item_codes = self._codes_from_networks(state.networks, state.alpha, X)
+        user_encoder = _encoder(state.networks, "user")
+        # The features before binarization: asymmetric scoring (query="features") ranks by them.
+        user_features = encode_rows(user_encoder, X)
         return {
-            "user_encoder_": _encoder(state.networks, "user"),
+            "user_encoder_": user_encoder,
             "item_encoder_": _encoder(state.networks, "item"),
             **self._training_attributes(state),
-            "user_codes_": user_codes,
-            "item_codes_": item_codes,
+            "user_features_": user_features,
+            "user_codes_": finalize(user_features, self.binarize, state.alpha),
+            "item_codes_": self._encode(_encoder(state.networks, "item"), X.T.tocsr(),
+                                        state.alpha),
         }
 
     # ------------------------------------------------------- persistence
@@ -90,6 +94,15 @@ class EncoderPairModel(TorchHashRecommender):
 
     def _encode_items(self, Y):
         return self._encode(self.item_encoder_, Y, self.alpha_)
+
+    def _user_features(self, users):
+        if "user_features_" not in self.__dict__:
+            raise ValueError(f"this {type(self).__name__} was saved before user features were "
+                             "kept; refit it for query='features'.")
+        return self.user_features_[users]
+
+    def _encode_user_features(self, X):
+        return encode_rows(self.user_encoder_, X)
 
 
 def _encoder(networks: nn.ModuleDict, side: str) -> nn.Sequential:
@@ -192,10 +205,19 @@ class FactorizationModel(TorchHashRecommender):
         return {}
 
     def _fold_in(self, rows, fixed):
+        return self._codes(self._fold_in_features(rows, fixed), self.alpha_)
+
+    def _fold_in_features(self, rows, fixed):
         transform_targets, l2, unobserved_target = self._fold_in_problem()
         features = ridge_fold_in(transform_targets(rows), fixed, l2,
                                  self.unobserved_weight, unobserved_target)
-        return self._codes(self._clip_folded(features), self.alpha_)
+        return self._clip_folded(features)
+
+    def _user_features(self, users):
+        return self.user_factors_[users]
+
+    def _encode_user_features(self, X):
+        return self._fold_in_features(X, self.item_factors_)
 
     def _clip_folded(self, features):
         return features
