@@ -14,6 +14,7 @@ Needs MovieLens-100k and -1M in the data home ($SKLEARN_HASHREC_DATA).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import subprocess
@@ -31,6 +32,26 @@ a = np.random.default_rng(0).random((1500, 1500))
 while True:
     a @ a
 """
+MACHINES = ["quiet", "beside a 2-thread job"]
+
+
+@contextlib.contextmanager
+def machine(kind: str):
+    """The machine as ``kind`` says: quiet, or with LOAD running on 2 threads beside."""
+    if kind == "quiet":
+        yield
+        return
+    env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
+           "MKL_NUM_THREADS": "2"}
+    load = subprocess.Popen([sys.executable, "-c", LOAD], env=env)
+    time.sleep(2)
+    try:
+        yield
+    finally:
+        load.kill()
+        load.wait()
+
+
 # (model, dataset, epochs)
 CASES = [("CCSR", "100k", 10), ("GraphHash", "100k", 10), ("CF", "100k", 10), ("CCSR", "1m", 3)]
 MAKE = {"CCSR": CCSR, "GraphHash": GraphHash, "CF": BinaryMF}
@@ -45,14 +66,8 @@ def main():
     data = {name: load_movielens(name).data for name in {case[1] for case in cases}}
     CCSR(max_epochs=1).fit(data[cases[0][1]])  # warm-up: first-call costs are not threads'
     rows = []
-    for machine in ["quiet", "beside a 2-thread job"]:
-        load = None
-        if machine != "quiet":
-            env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
-                   "MKL_NUM_THREADS": "2"}
-            load = subprocess.Popen([sys.executable, "-c", LOAD], env=env)
-            time.sleep(2)
-        try:
+    for kind in MACHINES:
+        with machine(kind):
             for model, dataset, epochs in cases:
                 for _ in range(args.repeat):
                     for n_jobs in (1, 2):
@@ -60,13 +75,9 @@ def main():
                         start = time.perf_counter()
                         estimator.fit(data[dataset])
                         seconds = time.perf_counter() - start
-                        rows.append([machine, model, f"ml-{dataset}", epochs, n_jobs,
+                        rows.append([kind, model, f"ml-{dataset}", epochs, n_jobs,
                                      f"{seconds:.2f}"])
                         print(*rows[-1], flush=True)
-        finally:
-            if load is not None:
-                load.kill()
-                load.wait()
     if not args.quick:
         with open(RESULTS, "w", newline="") as handle:
             writer = csv.writer(handle)

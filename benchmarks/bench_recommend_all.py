@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from bench_hamming import random_codes as codes
 
 from sklearn_hashrec.base import BaseHashRecommender
 
@@ -63,14 +64,6 @@ def random_model(n_users, n_items, n_bits, seen, seed=0):
     X = sp.csr_matrix((np.ones(n_users * seen, dtype=np.float32), indices,
                        np.arange(0, n_users * seen + 1, seen)), shape=(n_users, n_items))
     return RandomCodes(n_bits, seed).fit(X)
-
-
-def codes(rng, n, bits, chunk=65_536):
-    out = np.empty((n, bits), dtype=np.int8)
-    for start in range(0, n, chunk):
-        block = rng.random((min(chunk, n - start), bits), dtype=np.float32)
-        out[start:start + chunk] = np.where(block < 0.5, 1, -1)
-    return out
 
 
 def child(n_users, n_items, n_bits, k, seen, block_size, out):

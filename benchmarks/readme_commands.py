@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_fit_threads import LOAD
+from bench_fit_threads import MACHINES, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results" / "readme-commands.csv"
@@ -47,22 +47,12 @@ def main():
     args = parser.parse_args()
     commands = {"main job": COMMANDS["main job"]} if args.quick else COMMANDS
     rows = []
-    for machine in ["quiet", "beside a 2-thread job"]:
-        load = None
-        if machine != "quiet":
-            env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
-                   "MKL_NUM_THREADS": "2"}
-            load = subprocess.Popen([sys.executable, "-c", LOAD], env=env)
-            time.sleep(2)
-        try:
+    for kind in MACHINES:
+        with machine(kind):
             for name, command in commands.items():
                 seconds, last_line = timed(command)
-                rows.append([machine, name, " ".join(command[1:]), f"{seconds:.1f}", last_line])
+                rows.append([kind, name, " ".join(command[1:]), f"{seconds:.1f}", last_line])
                 print(*rows[-1], sep=" | ", flush=True)
-        finally:
-            if load is not None:
-                load.kill()
-                load.wait()
     if not args.quick:
         with open(RESULTS, "w", newline="") as handle:
             writer = csv.writer(handle)
