@@ -1,4 +1,9 @@
-"""Serving large catalogues: the item codes in a FAISS binary index.
+"""Serving: a torch-free index of what ranking needs, and FAISS indexes for large catalogues.
+
+:class:`ServingIndex` is what a server loads: packed codes, the seen-item
+filter, ids and (for the encoder models) the user encoder's weights, in one
+``.npz`` file that loads without torch or pickle
+(``examples/service/`` serves it over HTTP).
 
 The package's own engine (:func:`~sklearn_hashrec.ranking.hamming_topk`)
 scans every item exactly. Past tens of millions of items a server wants an
@@ -21,13 +26,18 @@ Measured recall and speed against the exact engine at 10M items:
 
 from __future__ import annotations
 
+import json
 import math
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-__all__ = ["FAISS_INDEX_KINDS", "faiss_binary_index"]
+from .ranking import check_k, hamming_topk
+
+__all__ = ["FAISS_INDEX_KINDS", "ServingIndex", "faiss_binary_index"]
 
 FAISS_INDEX_KINDS = ("flat", "ivf", "multihash")
 
@@ -136,3 +146,328 @@ def faiss_binary_index(packed_codes, n_bits: int, kind: str = "flat", *,
         index.nflip = int(n_flip)
     index.add(vectors)
     return index
+
+
+#: Version of the ServingIndex file; load refuses newer ones.
+SERVING_FORMAT = 1
+# Layers of a stored encoder that the numpy fold-in runs (sklearn_hashrec.nn's specs).
+_FOLD_IN_LAYERS = ("input", "input_linear", "linear", "relu", "dropout")
+
+
+class ServingIndex:
+    """What ranking needs, without torch: packed codes, seen items, ids, fold-in weights.
+
+    A fitted model file holds its encoders, optimiser settings and training
+    records; a server needs only the packed item codes, the users' packed
+    codes and seen items, the ids, and (to answer a posted history) the user
+    encoder's weights. Build one with :meth:`from_model`, write it with
+    :meth:`save` (a ``.npz`` of plain arrays: no pickle, nothing to trust)
+    and read it with :meth:`load`, which imports neither torch nor the
+    models. Ranking is the package's exact Hamming engine; every method is
+    safe to call from many threads at once (nothing is modified).
+
+    Attributes
+    ----------
+    n_bits : int
+        Code length.
+    user_ids, item_ids : ndarray
+        The ids of the rows and columns (the encoder's when the model is a
+        ``RecommenderPipeline`` with one, else ``0..n-1``).
+    can_fold_in : bool
+        Whether :meth:`recommend_history` can answer new histories: the
+        encoder models (CCSR, AECF, DJSRH) with binary codes, fitted
+        without preprocessing steps between the encoder and the model.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from sklearn_hashrec import CCSR
+    >>> from sklearn_hashrec.serving import ServingIndex
+    >>> X = (np.random.default_rng(0).random((30, 12)) < 0.3).astype(float)
+    >>> model = CCSR(n_bits=8, hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(X)
+    >>> path = tempfile.mkdtemp() + "/index.npz"
+    >>> ServingIndex.from_model(model).save(path)
+    >>> index = ServingIndex.load(path)
+    >>> bool((index.recommend([4], k=3) == model.recommend([4], k=3)).all())
+    True
+    """
+
+    def __init__(self, *, n_bits, user_codes_packed, item_codes_packed, seen, user_ids,
+                 item_ids, encoder_layers=None):
+        self.n_bits = int(n_bits)
+        self.user_codes_packed = np.ascontiguousarray(user_codes_packed, dtype=np.uint64)
+        self.item_codes_packed = np.asfortranarray(item_codes_packed, dtype=np.uint64)
+        self.seen = sp.csr_matrix(seen, dtype=np.int8)
+        self.user_ids = np.asarray(user_ids)
+        self.item_ids = np.asarray(item_ids)
+        self.encoder_layers = encoder_layers
+        if (len(self.user_ids), len(self.item_ids)) != self.seen.shape or \
+                len(self.user_codes_packed) != len(self.user_ids) or \
+                len(self.item_codes_packed) != len(self.item_ids):
+            raise ValueError("codes, seen items and ids disagree on the number of users or "
+                             "items.")
+
+    @property
+    def can_fold_in(self) -> bool:
+        return self.encoder_layers is not None
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def from_model(cls, model) -> ServingIndex:
+        """The serving index of a fitted model with binary codes, or of a pipeline ending in one.
+
+        Parameters
+        ----------
+        model : fitted hashing recommender or RecommenderPipeline
+            With -1/+1 codes (``item_codes_packed_``). A pipeline's encoder
+            gives the ids, its raw history the seen items.
+
+        Returns
+        -------
+        ServingIndex
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        from .pipeline import RecommenderPipeline
+        from .preprocessing import InteractionEncoder
+
+        user_ids = item_ids = None
+        middle = False
+        if isinstance(model, RecommenderPipeline):
+            check_is_fitted(model, "raw_seen_")
+            seen = model.raw_seen_
+            first = model.steps[0][1]
+            encoder = first if isinstance(first, InteractionEncoder) else None
+            if encoder is not None:
+                user_ids, item_ids = _id_array(encoder.user_ids_), _id_array(encoder.item_ids_)
+            middle = len(model.steps) > (2 if encoder is not None else 1)
+            model = model.steps[-1][1]
+        else:
+            check_is_fitted(model)
+            seen = getattr(model, "seen_", None)
+        packed = getattr(model, "item_codes_packed_", None)
+        if packed is None or seen is None:
+            raise ValueError(f"{type(model).__name__} has no binary codes to serve: a "
+                             "ServingIndex holds -1/+1 codes (binarize='sign' or "
+                             "'sign_tanh').")
+        from .ranking import pack_codes
+
+        n_users, n_items = seen.shape
+        state = model.__getstate__()  # the encoders as plain data (layer types, weights)
+        layers = None
+        if not middle and model.n_features_in_ == n_items:
+            layers = _fold_in_layers(state.get("user_encoder_"))
+        return cls(n_bits=model.item_codes_.shape[1],
+                   user_codes_packed=pack_codes(model.user_codes_), item_codes_packed=packed,
+                   seen=seen, user_ids=np.arange(n_users) if user_ids is None else user_ids,
+                   item_ids=np.arange(n_items) if item_ids is None else item_ids,
+                   encoder_layers=layers)
+
+    # ------------------------------------------------------------ file
+    def save(self, path) -> None:
+        """Write the index to ``path`` (a ``.npz`` of plain arrays, no pickle)."""
+        arrays = {"user_codes_packed": self.user_codes_packed,
+                  "item_codes_packed": np.ascontiguousarray(self.item_codes_packed),
+                  "seen_indptr": self.seen.indptr, "seen_indices": self.seen.indices,
+                  "user_ids": self.user_ids, "item_ids": self.item_ids}
+        layers = []
+        for position, layer in enumerate(self.encoder_layers or []):
+            described = {key: value for key, value in layer.items()
+                         if key not in ("weight", "bias")}
+            for key in ("weight", "bias"):
+                if key in layer:
+                    arrays[f"layer{position}_{key}"] = layer[key]
+            layers.append(described)
+        header = {"format": SERVING_FORMAT, "n_bits": self.n_bits,
+                  "shape": list(self.seen.shape),
+                  "layers": layers if self.encoder_layers is not None else None}
+        arrays["header"] = np.array(json.dumps(header))
+        with open(path, "wb") as handle:  # np.savez would add ".npz" to another name
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path) -> ServingIndex:
+        """Read an index written by :meth:`save` (no pickle is ever loaded)."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            if header["format"] > SERVING_FORMAT:
+                raise ValueError(f"{path} is a ServingIndex of format {header['format']}; "
+                                 f"this release reads formats up to {SERVING_FORMAT}.")
+            layers = None
+            if header["layers"] is not None:
+                layers = []
+                for position, described in enumerate(header["layers"]):
+                    layer = dict(described)
+                    for key in ("weight", "bias"):
+                        if f"layer{position}_{key}" in data:
+                            layer[key] = data[f"layer{position}_{key}"]
+                    layers.append(layer)
+            n_users, n_items = header["shape"]
+            indices = data["seen_indices"]
+            seen = sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices,
+                                  data["seen_indptr"]), shape=(n_users, n_items))
+            return cls(n_bits=header["n_bits"], user_codes_packed=data["user_codes_packed"],
+                       item_codes_packed=data["item_codes_packed"], seen=seen,
+                       user_ids=data["user_ids"], item_ids=data["item_ids"],
+                       encoder_layers=layers)
+
+    # ------------------------------------------------------------ answers
+    def user_rows(self, user_ids) -> np.ndarray:
+        """Row indices of user ids; an unknown id raises ``KeyError``."""
+        return _lookup(self.user_ids, user_ids, "user")
+
+    def item_columns(self, item_ids) -> np.ndarray:
+        """Column indices of item ids; an unknown id raises ``KeyError``."""
+        return _lookup(self.item_ids, item_ids, "item")
+
+    def recommend(self, user_ids, k: int = 10, *, exclude_seen: bool = True,
+                  return_distance: bool = False):
+        """Top-k item ids for users of the index, as the model's ``recommend``.
+
+        Parameters
+        ----------
+        user_ids : array-like
+            User ids (row indices when the model had no encoder).
+        k : int, default=10
+            Items per user; beyond the catalogue, the catalogue's size.
+        exclude_seen : bool, default=True
+            Skip each user's training items.
+        return_distance : bool, default=False
+            Also return the Hamming distances.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_users, min(k, n_items))
+            Only with ``return_distance=True``; ``inf`` pads a short row.
+        items : ndarray of shape (n_users, min(k, n_items))
+            Item ids, best first. A user with fewer than ``k`` unseen items
+            gets padding: ``-1`` for integer ids, ``""`` for string ids.
+        """
+        rows = self.user_rows(user_ids)
+        exclude = self.seen[rows] if exclude_seen else None
+        return self._answer(self.user_codes_packed[rows], k, exclude, return_distance)
+
+    def recommend_history(self, item_ids, k: int = 10, *, values=None, exclude_seen: bool = True,
+                          return_distance: bool = False):
+        """Top-k item ids for one new user, from the ids of the items it interacted with.
+
+        Parameters
+        ----------
+        item_ids : array-like
+            The history (item ids, each once); an unknown id raises ``KeyError``.
+        k : int, default=10
+            Items to return.
+        values : array-like or None, default=None
+            The interactions' values (ratings) for a model fitted on ratings;
+            None means 1 each.
+        exclude_seen, return_distance
+            As in :meth:`recommend` (seen: the history's items).
+
+        Returns
+        -------
+        distances, items : ndarray of shape (1, min(k, n_items))
+            As in :meth:`recommend`.
+        """
+        if not self.can_fold_in:
+            raise ValueError("this index cannot fold in new histories: only the encoder "
+                             "models (CCSR, AECF, DJSRH) fitted without preprocessing steps "
+                             "carry their user encoder into a ServingIndex.")
+        columns = self.item_columns(item_ids)
+        if len(np.unique(columns)) != len(columns):
+            raise ValueError("the history names an item more than once.")
+        values = (np.ones(len(columns), dtype=np.float32) if values is None
+                  else np.asarray(values, dtype=np.float32).reshape(-1))
+        if len(values) != len(columns) or not np.isfinite(values).all():
+            raise ValueError(f"values must be {len(columns)} finite numbers, one per item.")
+        order = np.argsort(columns)
+        history = sp.csr_matrix((values[order], columns[order], [0, len(columns)]),
+                                shape=(1, len(self.item_ids)))
+        features = _apply_layers(self.encoder_layers, history)
+        # Eq. 8 of the paper: h = 1 where f >= 0 (binarization.sign_codes).
+        codes = np.where(features >= 0, 1, -1).astype(np.int8)
+        from .ranking import pack_codes
+
+        exclude = history if exclude_seen else None
+        return self._answer(pack_codes(codes), k, exclude, return_distance)
+
+    def _answer(self, query, k, exclude, return_distance):
+        k = check_k(k)
+        distances, items = hamming_topk(query, self.item_codes_packed, k, exclude=exclude,
+                                        n_bits=self.n_bits, return_distance=True)
+        padding = -1 if self.item_ids.dtype.kind in "iu" else self.item_ids.dtype.type()
+        ids = np.where(items >= 0, self.item_ids[np.maximum(items, 0)], padding)
+        return (distances, ids) if return_distance else ids
+
+
+def _id_array(ids) -> np.ndarray:
+    """Ids as a plain array that ``np.load`` reads without pickle: integers or text."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind in "iuU":
+        return ids
+    values = ids.tolist()
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    if all(isinstance(v, str) for v in values):
+        return np.asarray(values, dtype=str)
+    raise ValueError("a ServingIndex keeps integer or string ids; these mix types.")
+
+
+def _lookup(vocabulary: np.ndarray, ids, what: str) -> np.ndarray:
+    ids = np.atleast_1d(np.asarray(ids))
+    if ids.ndim != 1:
+        raise ValueError(f"{what} ids must be 1-D, got shape {ids.shape}.")
+    unknown = KeyError(f"unknown {what} id(s) {ids[:5].tolist()}")
+    if vocabulary.dtype.kind == "U":
+        ids = ids.astype(str)
+    else:
+        # Integer ids; text such as "42" (from a URL) means 42, "4.5" or 4.5 nothing.
+        try:
+            as_int = ids.astype(np.int64)
+        except (TypeError, ValueError):
+            raise unknown from None
+        if ids.dtype.kind == "f" and (as_int != ids).any():
+            raise unknown
+        ids = as_int
+    position = np.searchsorted(vocabulary, ids)
+    found = position < len(vocabulary)
+    found[found] = vocabulary[position[found]] == ids[found]
+    if not found.all():
+        raise KeyError(f"unknown {what} id(s) {ids[~found][:5].tolist()}")
+    return position
+
+
+def _fold_in_layers(spec) -> list[dict] | None:
+    """A stored encoder as a flat list of layers the numpy fold-in runs, or None."""
+    if not isinstance(spec, dict):
+        return None
+    layers = spec["layers"] if spec["type"] == "sequential" else [spec]
+    flat = []
+    for layer in layers:
+        if layer["type"] == "sequential":
+            nested = _fold_in_layers(layer)
+            if nested is None:
+                return None
+            flat += nested
+        elif layer["type"] in _FOLD_IN_LAYERS:
+            flat.append(layer)
+        else:
+            return None
+    return flat
+
+
+def _apply_layers(layers: list[dict], X: sp.csr_matrix) -> np.ndarray:
+    """The user encoder in numpy (float32), as ``nn.apply_mlp`` runs it in torch."""
+    values = X
+    for layer in layers:
+        kind = layer["type"]
+        if kind == "input":
+            values = values.copy()
+            values.data = (np.ones_like(values.data) if layer["mode"] == "binary"
+                           else values.data * np.float32(layer["scale"]))
+        elif kind in ("input_linear", "linear"):
+            weight = layer["weight"] if kind == "input_linear" else layer["weight"].T
+            values = np.asarray(values @ weight, dtype=np.float32) + layer["bias"]
+        elif kind == "relu":
+            values = np.maximum(values, 0)
+        # dropout: the identity at inference
+    return np.asarray(values, dtype=np.float32)
