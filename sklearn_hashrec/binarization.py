@@ -145,7 +145,7 @@ def relax(features: torch.Tensor, binarize: str | None, alpha: float) -> torch.T
     return features
 
 
-SIGN_SURROGATES = ("identity", "tanh", "gaussian")
+SIGN_SURROGATES = ("identity", "clipped", "tanh", "gaussian")
 
 
 def straight_through_sign(features: torch.Tensor, surrogate: str = "identity",
@@ -156,6 +156,10 @@ def straight_through_sign(features: torch.Tensor, surrogate: str = "identity",
     a stand-in for its derivative:
 
     * ``"identity"``: the straight-through estimator, ``d sign(f) / df = 1``;
+    * ``"clipped"``: the saturated straight-through estimator (Hubara et al.,
+      2016), ``1`` where ``|f| <= width`` and ``0`` beyond: the derivative of
+      ``clip(f, -width, width)``. Unlike ``"identity"`` it stops pushing a
+      feature once it is past ``width``, so features cannot grow without bound;
     * ``"tanh"``: the derivative of ``tanh(f / width)``, which fades for
       features far from the sign boundary;
     * ``"gaussian"``: ``exp(-f^2 / (2 width^2))``, a Gaussian approximation of
@@ -168,7 +172,7 @@ def straight_through_sign(features: torch.Tensor, surrogate: str = "identity",
     ----------
     features : Tensor
         Continuous features ``f``.
-    surrogate : {"identity", "tanh", "gaussian"}, default="identity"
+    surrogate : {"identity", "clipped", "tanh", "gaussian"}, default="identity"
         Backward pass.
     width : float, default=1.0
         Scale of the smooth surrogates, in units of ``f``.
@@ -190,7 +194,9 @@ def straight_through_sign(features: torch.Tensor, surrogate: str = "identity",
     signs = torch.where(features >= 0, 1.0, -1.0).to(features.dtype)
     if surrogate == "identity":
         return features + (signs - features).detach()
-    if surrogate == "tanh":
+    if surrogate == "clipped":
+        smooth = torch.clamp(features, -width, width)
+    elif surrogate == "tanh":
         smooth = width * torch.tanh(features / width)
     elif surrogate == "gaussian":
         # The antiderivative of exp(-f^2 / 2w^2), up to a constant.

@@ -84,6 +84,7 @@ def test_input_linear_is_nn_linear_in_the_transposed_layout():
 
 @pytest.mark.parametrize("surrogate, derivative", [
     ("identity", lambda f, w: np.ones_like(f)),
+    ("clipped", lambda f, w: (np.abs(f) <= w).astype(float)),
     ("tanh", lambda f, w: 1 - np.tanh(f / w) ** 2),
     ("gaussian", lambda f, w: np.exp(-f**2 / (2 * w**2))),
 ])

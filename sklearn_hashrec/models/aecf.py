@@ -62,12 +62,16 @@ class AECF(EncoderPairModel):
         magnitudes along a direction that all users and items share, which the
         sign throws away, and centring the features before the sign does not
         recover it (docs/reproduction.md).
-    sign_surrogate : {"identity", "tanh", "gaussian"}, default="identity"
+    sign_surrogate : {"identity", "clipped", "tanh", "gaussian"}, default="identity"
         The gradient that stands in for ``sign``'s in the straight-through
         step (``binarize="sign"``, ``straight_through=True``), as in
         :class:`~sklearn_hashrec.CCSR`. The identity stays the default: on
         validation data of MovieLens-1M (3 seeds) the Gaussian ranked worse
-        (docs/models.md, "AECF keeps its own defaults").
+        (docs/models.md, "AECF keeps its own defaults"). ``"identity"`` lets
+        features grow without bound, and at the default ``learning_rate``
+        the training diverges on some seeds (codes collapse to a few distinct
+        values); ``learning_rate=1e-4`` trained stably on every seed there
+        (docs/models.md, "Why AECF-S collapses").
     surrogate_width : float, default=1.0
         Width of the smooth surrogates, in units of ``f``.
     unobserved_weight : float, default=0.1

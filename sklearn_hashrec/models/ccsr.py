@@ -79,7 +79,7 @@ class CCSR(EncoderPairModel):
         that will be ranked. ``False`` is the paper's two-stage recipe (train on
         ``f``, take the sign afterwards), which loses most of its quality at the
         sign step.
-    sign_surrogate : {"gaussian", "tanh", "identity"}, default="gaussian"
+    sign_surrogate : {"gaussian", "tanh", "clipped", "identity"}, default="gaussian"
         The gradient that stands in for ``sign``'s in the straight-through
         step (see :func:`~sklearn_hashrec.binarization.straight_through_sign`):
         BiGeaR's Gaussian ``exp(-f^2 / 2 w^2)``, the derivative of

@@ -82,7 +82,7 @@ class GraphHash(TorchHashRecommender):
     logit_scale : float or "auto", default="auto"
         ``s`` in the loss; ``"auto"`` is ``10 / n_bits``, so that the logits
         span [-10, 10] whatever the code length.
-    sign_surrogate : {"identity", "tanh", "gaussian"}, default="tanh"
+    sign_surrogate : {"identity", "clipped", "tanh", "gaussian"}, default="tanh"
         Backward pass of the sign (see
         :func:`~sklearn_hashrec.binarization.straight_through_sign`).
     surrogate_width : float, default=1.0
