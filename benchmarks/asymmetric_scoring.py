@@ -16,11 +16,11 @@ Appends rows to docs/results/asymmetric-scoring.csv.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
 import numpy as np
+from results_csv import write_rows
 
 from sklearn_hashrec import AECF, CCSR, BinaryMF
 from sklearn_hashrec.experiments.protocols import load_dataset
@@ -69,13 +69,8 @@ def main():
                              "rank_seconds": f"{rank_seconds:.2f}",
                              "fit_seconds": f"{fit_seconds:.1f}"})
                 print(rows[-1], flush=True)
-    new = not RESULTS.exists()
-    with RESULTS.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-    print(f"appended {len(rows)} rows to {RESULTS} (NDCG@{cut}, Recall@{cut})")
+    write_rows(RESULTS, rows, append=True, fields=FIELDS)
+    print(f"(NDCG@{cut}, Recall@{cut})")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ the same features against the items unpacked to float32 (a matmul, items at
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from results_csv import write_rows
 
 from sklearn_hashrec.ranking import hamming_topk, pack_codes
 
@@ -68,11 +68,7 @@ def main():
                "same_topk_share": round(same, 4)}
         rows.append(row)
         print(row, flush=True)
-    with RESULTS.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {RESULTS}")
+    write_rows(RESULTS, rows)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Without --quick it writes docs/results/hamming-engine.csv (times in ms, peak in 
 from __future__ import annotations
 
 import argparse
-import csv
 import resource
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_csv import write_rows
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results" / "hamming-engine.csv"
 CASES = [
@@ -150,11 +150,7 @@ def main():
                         **{f"{key}_ms": round(value * 1e3, 1) for key, value in row.items()},
                         "peak_rss_mb": round(peak_mb), "inputs_rss_mb": round(base_mb)})
     if not args.quick and not args.cases:
-        with RESULTS.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(records[0]))
-            writer.writeheader()
-            writer.writerows(records)
-        print(f"wrote {RESULTS}")
+        write_rows(RESULTS, records)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ Writes docs/results/recommend-all.csv (appends one row per size, unless --quick)
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -34,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from bench_hamming import random_codes as codes
+from results_csv import write_rows
 
 from sklearn_hashrec.base import BaseHashRecommender
 
@@ -175,13 +174,7 @@ def main():
         print(f"estimate for 14M users: {intercept + slope * 14e6:.0f} s "
               f"({slope * 1e6:.1f} s per million users)")
     if not args.quick:
-        new = not RESULTS.exists()
-        with RESULTS.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
-        print(f"wrote {RESULTS} ({os.cpu_count()} cores)")
+        write_rows(RESULTS, rows, append=True, fields=FIELDS)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ The clients and the server share the machine's cores.
 from __future__ import annotations
 
 import argparse
-import csv
 import http.client
 import json
 import os
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_csv import write_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results" / "service-load.csv"
@@ -156,11 +156,7 @@ def main():
         server.terminate()
         server.wait()
     if not args.quick:
-        with RESULTS.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(f"wrote {RESULTS}")
+        write_rows(RESULTS, rows)
 
 
 if __name__ == "__main__":
