@@ -93,3 +93,13 @@ def test_pickles_with_both_stages(stages, small_X):
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.recommend(np.arange(50), 5),
                                   model.recommend(np.arange(50), 5))
+
+
+def test_score_reads_the_first_stage_relevance_threshold(quick_model):
+    rng = np.random.default_rng(3)
+    X = sp.csr_matrix(np.where(rng.random((60, 30)) < 0.3, rng.integers(1, 6, (60, 30)), 0)
+                      .astype(np.float32))
+    model = RerankRecommender(quick_model("CCSR", relevance_threshold=3), EASE(l2_reg=10.0),
+                              n_candidates=20).fit(X)
+    assert model.score(X) == make_ndcg_scorer(10, relevance_threshold=3)(model, X)
+    assert model.score(X) != make_ndcg_scorer(10)(model, X)

@@ -100,7 +100,8 @@ class RerankRecommender(BaseRecommender):
         return {"candidates_": self.candidates, "reranker_": self.reranker}
 
     def _relevance_threshold(self) -> float:
-        return self.candidates_._relevance_threshold()
+        # The first stage's parameter, read through its public name (0: any value counts).
+        return float(getattr(self.candidates_, "relevance_threshold", 0.0))
 
     def _users_query(self, users):
         return ("users", users)
