@@ -38,6 +38,9 @@ __all__ = ["BaseRecommender", "BaseHashRecommender"]
 
 
 _QUERIES = ("codes", "features")
+# What an interaction matrix (X, or an item-side Y) must be, wherever one is validated.
+_MATRIX_OPTIONS = dict(accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
+                       ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1)
 
 
 def _check_query(query) -> bool:
@@ -126,14 +129,12 @@ class BaseRecommender(BaseEstimator):
         return contextlib.nullcontext()
 
     def _validate_interactions(self, X, *, reset: bool) -> sp.csr_matrix:
-        options = dict(accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
-                       ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1)
         try:
             if not reset and self._catalogue_grown() and np.shape(X)[-1] == self.seen_.shape[1]:
                 # Rows over the catalogue that add_items grew: wider than fit's X.
-                X = check_array(X, **options)
+                X = check_array(X, **_MATRIX_OPTIONS)
             else:
-                X = validate_data(self, X, reset=reset, **options)
+                X = validate_data(self, X, reset=reset, **_MATRIX_OPTIONS)
         except ValueError as exc:
             if "could not convert string" in str(exc):
                 # A table of (user, item) ids, most likely: say what to do with it.
@@ -303,12 +304,15 @@ class BaseRecommender(BaseEstimator):
 
     def _user_features(self, users):
         """Continuous features of fitted users, for ``query="features"``."""
-        raise ValueError(f"{type(self).__name__} has no continuous user features; "
-                         "query='features' is for CCSR, AECF, DJSRH, BinaryMF and CFCodeReg.")
+        raise self._no_features()
 
     def _history_features(self, X):
         """Continuous features of users from their rows, for ``query="features"``."""
-        return self._user_features(None)
+        raise self._no_features()
+
+    def _no_features(self) -> ValueError:
+        return ValueError(f"{type(self).__name__} has no continuous user features; "
+                          "query='features' is for CCSR, AECF, DJSRH, BinaryMF and CFCodeReg.")
 
     def _exclusions(self, n_queries, seen, exclude):
         """The seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
@@ -466,7 +470,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         return self._encode_user_features(self._fit_items(X))
 
     def _encode_user_features(self, X):
-        return self._user_features(None)  # the base's error: no features
+        raise self._no_features()
 
     def _fit_items(self, X: sp.csr_matrix) -> sp.csr_matrix:
         """The columns of ``fit``'s items: what the user encoder reads, after add_items too."""
@@ -561,9 +565,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         return self._encode_items(Y)
 
     def _validate_columns(self, Y, n_users):
-        Y = check_array(Y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float32, np.float64],
-                        ensure_all_finite=True, ensure_min_samples=1, ensure_min_features=1,
-                        input_name="Y")
+        Y = check_array(Y, input_name="Y", **_MATRIX_OPTIONS)
         if Y.shape[1] != n_users:
             raise ValueError(
                 f"Y has {Y.shape[1]} columns but {type(self).__name__} was fitted on "
@@ -609,10 +611,7 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         """
         check_is_fitted(self)
         n_users = self.seen_.shape[0]
-        Y = canonical_csr(check_array(Y, accept_sparse=("csr", "csc", "coo"),
-                                      dtype=[np.float32, np.float64], ensure_all_finite=True,
-                                      ensure_min_samples=1, ensure_min_features=1,
-                                      input_name="Y"))
+        Y = canonical_csr(check_array(Y, input_name="Y", **_MATRIX_OPTIONS))
         if Y.shape[0] != n_users:
             raise ValueError(
                 f"Y has {Y.shape[0]} rows but {type(self).__name__} was fitted on {n_users} "

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from .ranking import check_k, hamming_topk
+from .ranking import check_k, hamming_topk, pack_codes
 
 __all__ = ["FAISS_INDEX_KINDS", "ServingIndex", "faiss_binary_index"]
 
@@ -250,8 +250,6 @@ class ServingIndex:
             raise ValueError(f"{type(model).__name__} has no binary codes to serve: a "
                              "ServingIndex holds -1/+1 codes (binarize='sign' or "
                              "'sign_tanh').")
-        from .ranking import pack_codes
-
         n_users, n_items = seen.shape
         state = model.__getstate__()  # the encoders as plain data (layer types, weights)
         layers = None
@@ -385,8 +383,6 @@ class ServingIndex:
         features = _apply_layers(self.encoder_layers, history)
         # Eq. 8 of the paper: h = 1 where f >= 0 (binarization.sign_codes).
         codes = np.where(features >= 0, 1, -1).astype(np.int8)
-        from .ranking import pack_codes
-
         exclude = history if exclude_seen else None
         return self._answer(pack_codes(codes), k, exclude, return_distance)
 

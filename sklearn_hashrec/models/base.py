@@ -55,16 +55,16 @@ class EncoderPairModel(TorchHashRecommender):
         self._hidden_sizes()
         state = self._train(X)
         user_encoder = _encoder(state.networks, "user")
+        item_encoder = _encoder(state.networks, "item")
         # The features before binarization: asymmetric scoring (query="features") ranks by them.
         user_features = encode_rows(user_encoder, X)
         return {
             "user_encoder_": user_encoder,
-            "item_encoder_": _encoder(state.networks, "item"),
+            "item_encoder_": item_encoder,
             **self._training_attributes(state),
             "user_features_": user_features,
             "user_codes_": finalize(user_features, self.binarize, state.alpha),
-            "item_codes_": self._encode(_encoder(state.networks, "item"), X.T.tocsr(),
-                                        state.alpha),
+            "item_codes_": self._encode(item_encoder, X.T.tocsr(), state.alpha),
         }
 
     # ------------------------------------------------------- persistence
