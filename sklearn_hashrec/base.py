@@ -302,6 +302,9 @@ class BaseRecommender(BaseEstimator):
             self._history_query(X) if by_codes else self._history_features(X), X.shape[0], k,
             seen, exclude, candidates, return_distance)
 
+    #: The fitted attribute of users' continuous features (``query="features"``), if any.
+    _user_features_attribute: str | None = None
+
     def _user_features(self, users):
         """Continuous features of fitted users, for ``query="features"``."""
         raise self._no_features()
@@ -632,7 +635,9 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         """Give fitted users new histories without a refit: new codes and seen items.
 
         Each user's code becomes the fold-in code of its row of ``X``
-        (:meth:`transform`), and its seen items the items of that row. To
+        (:meth:`transform`), its continuous features (``query="features"``)
+        the fold-in features of that row, and its seen items the items of
+        that row. To
         add interactions, pass each user's whole history with them. The
         codes of every other user and of every item stay as they are, so
         :meth:`recommend` then answers for these users as
@@ -670,7 +675,15 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         if X.shape[0] != len(users):
             raise ValueError(f"X has {X.shape[0]} rows for {len(users)} users; give one row "
                              "(the user's whole history) per user.")
-        codes = np.asarray(self._encode_users(self._fit_items(X)), dtype=self.user_codes_.dtype)
+        fit_items = self._fit_items(X)
+        codes = np.asarray(self._encode_users(fit_items), dtype=self.user_codes_.dtype)
+        updates = {}
+        features = self._user_features_attribute
+        if features is not None and features in self.__dict__:
+            # query="features" must rank these users by their new histories too.
+            values = getattr(self, features).copy()
+            values[users] = self._encode_user_features(fit_items)
+            updates[features] = values
         history = self._exclusions(len(users), X, None)
         n_users = self.seen_.shape[0]
         # seen_ with the users' rows replaced: keep the other rows, then place the new ones.
@@ -684,7 +697,8 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
         seen.sort_indices()
         user_codes = self.user_codes_.copy()
         user_codes[users] = codes
-        self.__dict__.update({"user_codes_": user_codes, "seen_": seen.tocsr()})
+        updates.update({"user_codes_": user_codes, "seen_": seen.tocsr()})
+        self.__dict__.update(updates)
         return self
 
     def to_faiss_index(self, kind: str = "flat", **options):

@@ -68,6 +68,26 @@ def test_update_users_answers_as_fold_in_predicts(quick_model, torch_model_name,
     assert not np.isin(answered[1], [0, 1, 2]).any()
 
 
+@pytest.mark.parametrize("name", ["CCSR", "BinaryMF"])
+def test_update_users_refreshes_the_features_of_asymmetric_scoring(
+        quick_model, name, interactions):
+    # One model per family that keeps features: encoder outputs, and factors.
+    model = quick_model(name).fit(interactions)
+    users = np.array([4, 50])
+    histories = interactions[users].toarray()
+    histories[:, [5, 6, 7, 8]] = 5
+    expected = model.recommend_from_history(histories, k=5, query="features",
+                                            return_distance=True)
+    others = np.setdiff1d(np.arange(90), users)
+    before = model.recommend(others, k=5, query="features", return_distance=True)
+    model.update_users(users, histories)
+    answered = model.recommend(users, k=5, query="features", return_distance=True)
+    np.testing.assert_allclose(answered[0], expected[0], rtol=1e-6)
+    np.testing.assert_array_equal(answered[1], expected[1])
+    after = model.recommend(others, k=5, query="features", return_distance=True)
+    np.testing.assert_array_equal(after[1], before[1])
+
+
 def test_an_updated_model_reloads_to_the_same_answers(quick_model, interactions):
     model = quick_model("CCSR").fit(interactions[:, :32])
     model.add_items(interactions[:, 32:])

@@ -72,6 +72,7 @@ class EncoderPairModel(TorchHashRecommender):
     # pickled torch modules: the file then loads on any device whatever the
     # training device was, and skops can load it with only this class trusted.
     _ENCODERS = ("user_encoder_", "item_encoder_")
+    _user_features_attribute = "user_features_"
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -146,6 +147,7 @@ class FactorizationModel(TorchHashRecommender):
 
     _sampler_class = RowSampler
     _batch_with_rows = False
+    _user_features_attribute = "user_factors_"
 
     def _build_networks(self, X) -> nn.ModuleDict:
         n_users, n_items = X.shape
