@@ -24,6 +24,7 @@ from .interactions import (
     check_item_mask,
     exclusion_mask,
     mask_structure,
+    replace_seen_rows,
     warn_if_triples,
 )
 from .ranking import check_k, hamming_topk, pack_codes, topk_per_segment
@@ -685,19 +686,10 @@ class BaseHashRecommender(TransformerMixin, BaseRecommender):
             values[users] = self._encode_user_features(fit_items)
             updates[features] = values
         history = self._exclusions(len(users), X, None)
-        n_users = self.seen_.shape[0]
-        # seen_ with the users' rows replaced: keep the other rows, then place the new ones.
-        keep = np.ones(n_users, dtype=self.seen_.dtype)
-        keep[users] = 0
-        place = sp.csr_matrix((np.ones(len(users), dtype=self.seen_.dtype),
-                               (users, np.arange(len(users)))), shape=(n_users, len(users)))
-        seen = (sp.diags(keep, format="csr", dtype=self.seen_.dtype) @ self.seen_
-                + place @ mask_structure(history).astype(self.seen_.dtype))
-        seen.eliminate_zeros()
-        seen.sort_indices()
+        seen = replace_seen_rows(self.seen_, users, history)
         user_codes = self.user_codes_.copy()
         user_codes[users] = codes
-        updates.update({"user_codes_": user_codes, "seen_": seen.tocsr()})
+        updates.update({"user_codes_": user_codes, "seen_": seen})
         self.__dict__.update(updates)
         return self
 

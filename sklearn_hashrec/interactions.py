@@ -140,3 +140,22 @@ def exclusion_mask(seen, exclude, n_queries: int, n_items: int):
     masks = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
              if m is not None]
     return mask_union(masks, (n_queries, n_items))
+
+
+def replace_seen_rows(seen: sp.csr_matrix, rows: np.ndarray, histories) -> sp.csr_matrix:
+    """``seen`` with rows ``rows`` replaced by the structure of ``histories``, in its dtype.
+
+    What an update of users' histories does to a seen-item mask: the other
+    rows stay as they are. ``rows`` must not repeat; ``histories`` has one
+    row per entry of ``rows`` and ``seen``'s width.
+    """
+    n_rows = seen.shape[0]
+    keep = np.ones(n_rows, dtype=seen.dtype)
+    keep[rows] = 0
+    place = sp.csr_matrix((np.ones(len(rows), dtype=seen.dtype), (rows, np.arange(len(rows)))),
+                          shape=(n_rows, len(rows)))
+    replaced = (sp.diags(keep, format="csr", dtype=seen.dtype) @ seen
+                + place @ mask_structure(histories).astype(seen.dtype))
+    replaced.eliminate_zeros()
+    replaced.sort_indices()
+    return replaced.tocsr()

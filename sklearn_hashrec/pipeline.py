@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, _name_estimators
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from .interactions import canonical_csr, exclusion_mask, mask_structure
-from .preprocessing import InteractionEncoder
+from .interactions import canonical_csr, exclusion_mask, mask_structure, replace_seen_rows
+from .preprocessing import BinarizeInteractions, InteractionEncoder, _ids, _lookup
 
 __all__ = ["RecommenderPipeline", "make_recommender_pipeline"]
 
@@ -21,7 +24,8 @@ class RecommenderPipeline(Pipeline):
     would skip the preprocessing. This subclass (the way scikit-learn extends
     ``Pipeline`` for new final-step methods, as imbalanced-learn does) adds
     :meth:`recommend` and :meth:`recommend_from_history`, which run the
-    history through the transformers first.
+    history through the transformers first, and the updates without a refit
+    :meth:`add_items` and :meth:`update_users`.
 
     Two rules:
 
@@ -132,9 +136,7 @@ class RecommenderPipeline(Pipeline):
         check_is_fitted(self, "raw_seen_")
         encoder = self._encoder()
         raw = encoder.transform_history(X)[1] if encoder is not None else X
-        model_input = raw
-        for _, step in self._middle_steps():
-            model_input = step.transform(model_input)
+        model_input = self._model_input(raw)
         model = self.steps[-1][1]
         raw = canonical_csr(raw)
         excluded = self._exclusions(raw.shape[0], raw if exclude_seen else None, exclude)
@@ -142,6 +144,175 @@ class RecommenderPipeline(Pipeline):
             model_input, k, exclude_seen=False, exclude=excluded,
             candidates=self._candidates(candidates), return_distance=return_distance),
             return_distance)
+
+    # ---------------------------------------------------------- updates
+    def add_items(self, X):
+        """Add items to the fitted pipeline without a refit, as the model's ``add_items``.
+
+        The new items get fold-in codes from their interactions with the users
+        of ``fit``, after the preprocessing steps; the codes of every other
+        user and item stay as they are. Their interactions join the seen
+        items. With an encoder, its catalogue learns the new ids, so
+        :meth:`recommend` returns them and histories may name them.
+
+        Parameters
+        ----------
+        X : table or {array-like, sparse matrix}
+            With an encoder first, a table of ``(user, item[, rating])`` rows
+            in the columns of ``fit``: interactions of users of ``fit`` with
+            items not in the catalogue. The new items follow the others,
+            sorted by id. Otherwise the new items' columns, of shape
+            ``(n_users, n_new_items)``.
+
+        Returns
+        -------
+        self : RecommenderPipeline
+            The updated pipeline.
+
+        Notes
+        -----
+        Only the steps that act on each entry alone
+        (:class:`~sklearn_hashrec.preprocessing.BinarizeInteractions`) can
+        take the new columns; with another step between the encoder and the
+        model, refit the pipeline.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_hashrec import BinaryMF
+        >>> from sklearn_hashrec.pipeline import make_recommender_pipeline
+        >>> from sklearn_hashrec.preprocessing import InteractionEncoder
+        >>> log = pd.DataFrame({"user": ["ann", "ann", "bob", "bob", "cy"],
+        ...                     "item": ["x", "y", "x", "z", "y"]})
+        >>> pipe = make_recommender_pipeline(
+        ...     InteractionEncoder("user", "item"),
+        ...     BinaryMF(n_bits=8, max_epochs=2, random_state=0)).fit(log)
+        >>> new = pd.DataFrame({"user": ["bob", "cy"], "item": ["w", "w"]})
+        >>> pipe.add_items(new)[0].item_ids_.tolist()
+        ['x', 'y', 'z', 'w']
+        """
+        check_is_fitted(self, "raw_seen_")
+        model = self._updatable("add_items")
+        encoder = self._encoder()
+        n_users, n_items = self.raw_seen_.shape
+        grown = None
+        if encoder is not None:
+            _, items, _ = encoder._fields(X, reset=False)
+            # A copy learns the ids first: a refusal below leaves the encoder as it was.
+            grown = copy.copy(encoder)
+            grown._add_items(items)
+            raw = grown.transform(X)[:, n_items:]
+        else:
+            raw = canonical_csr(check_array(X, accept_sparse="csr", input_name="X",
+                                            dtype=[np.float64, np.float32]))
+            if raw.shape[0] != n_users:
+                raise ValueError(f"X has {raw.shape[0]} rows but the pipeline was fitted on "
+                                 f"{n_users} users; X holds the new items' columns over "
+                                 "those users, (n_users, n_new_items).")
+        model.add_items(self._entrywise(raw, "add_items"))
+        if grown is not None:
+            encoder.item_ids_, encoder._item_order = grown.item_ids_, grown._item_order
+        self.raw_seen_ = sp.hstack([self.raw_seen_, mask_structure(raw)], format="csr")
+        return self
+
+    def update_users(self, users, X):
+        """Give users of ``fit`` new histories without a refit, as the model's ``update_users``.
+
+        Each user's code becomes the fold-in code of its whole new history,
+        after the preprocessing steps, and its seen items that history's
+        items; every other code stays as it is.
+
+        Parameters
+        ----------
+        users : array-like
+            User ids of ``fit`` with an encoder first (each at most once),
+            else row indices.
+        X : table or {array-like, sparse matrix}
+            The users' whole histories. With an encoder, a table of
+            ``(user, item[, rating])`` rows of these users (a user without
+            rows gets an empty history); otherwise one row per user, over
+            the items of ``fit`` or the grown catalogue.
+
+        Returns
+        -------
+        self : RecommenderPipeline
+            The updated pipeline.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_hashrec import BinaryMF
+        >>> from sklearn_hashrec.pipeline import make_recommender_pipeline
+        >>> from sklearn_hashrec.preprocessing import InteractionEncoder
+        >>> log = pd.DataFrame({"user": ["ann", "ann", "bob", "bob", "cy"],
+        ...                     "item": ["x", "y", "x", "z", "y"]})
+        >>> pipe = make_recommender_pipeline(
+        ...     InteractionEncoder("user", "item"),
+        ...     BinaryMF(n_bits=8, max_epochs=2, random_state=0)).fit(log)
+        >>> history = pd.DataFrame({"user": ["cy", "cy"], "item": ["y", "z"]})
+        >>> pipe.update_users(["cy"], history).recommend(["cy"], k=1).tolist()
+        [['x']]
+        """
+        check_is_fitted(self, "raw_seen_")
+        model = self._updatable("update_users")
+        encoder = self._encoder()
+        if encoder is not None:
+            rows = encoder.encode_users(users)
+            table_users, table = encoder.transform_history(X)
+            wanted = _ids(np.atleast_1d(np.asarray(users, dtype=object)))
+            position, listed = _lookup(np.sort(wanted), table_users)
+            if not listed.all():
+                raise ValueError(f"X has rows of users not in users (e.g. "
+                                 f"{table_users[~listed][:3].tolist()}).")
+            # The table's rows follow the sorted ids; put them in the order of users.
+            row_of, found = _lookup(table_users, wanted)
+            select = sp.csr_matrix((np.ones(int(found.sum())), (np.flatnonzero(found),
+                                                                 row_of[found])),
+                                   shape=(len(wanted), len(table_users)))
+            raw = canonical_csr(select @ table)
+        else:
+            rows = np.atleast_1d(users)
+            raw = canonical_csr(check_array(X, accept_sparse="csr", input_name="X",
+                                            dtype=[np.float64, np.float32]))
+        model.update_users(rows, self._model_input(raw))
+        # A history over fit's items, after add_items: the new items' columns are empty.
+        history = sp.csr_matrix((raw.data, raw.indices, raw.indptr),
+                                shape=(raw.shape[0], self.raw_seen_.shape[1]))
+        self.raw_seen_ = replace_seen_rows(self.raw_seen_, np.asarray(rows), history)
+        return self
+
+    def _updatable(self, action):
+        """The final step, if it takes updates without a refit."""
+        model = self.steps[-1][1]
+        if not hasattr(model, action):
+            raise TypeError(f"{type(model).__name__} cannot {action} without a refit: "
+                            "updates are for the hashing models; refit the pipeline.")
+        return model
+
+    def _model_input(self, raw):
+        """A raw history through the steps between the encoder and the model."""
+        model = self.steps[-1][1]
+        if getattr(model, "_catalogue_grown", lambda: False)():
+            # Fitted steps check fit's width; after add_items each acts entry by entry.
+            return self._entrywise(raw, "recommend")
+        for _, step in self._middle_steps():
+            raw = step.transform(raw)
+        return raw
+
+    def _entrywise(self, raw, action):
+        """``raw`` through the middle steps, each of which must act on each entry alone."""
+        middle = self._middle_steps()
+        if not middle:
+            return raw
+        raw = check_array(raw, accept_sparse="csr", dtype=[np.float64, np.float32])
+        for name, step in middle:
+            if not isinstance(step, BinarizeInteractions):
+                raise TypeError(f"{action} on a grown catalogue needs every step between the "
+                                "encoder and the model to act on each entry alone "
+                                f"(BinarizeInteractions); step {name!r} "
+                                f"({type(step).__name__}) may not, so refit the pipeline.")
+            raw = step._binarize(raw)
+        return raw
 
     # ---------------------------------------------------------- helpers
     def _exclusions(self, n_queries, seen, exclude):

@@ -76,9 +76,15 @@ class BinarizeInteractions(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           ensure_all_finite=True, reset=False)
+        return self._binarize(X)
+
+    def _binarize(self, X):
+        """The entries of a validated ``X``, each on its own: any number of columns.
+
+        ``RecommenderPipeline`` binarizes the columns of added items this way.
+        """
         if sp.issparse(X):
-            out = (X > self.threshold).astype(X.dtype)
-            return sp.csr_matrix(out)
+            return sp.csr_matrix((X > self.threshold).astype(X.dtype))
         return (X > self.threshold).astype(X.dtype)
 
     def __sklearn_tags__(self):
@@ -117,7 +123,11 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
     user_ids_ : ndarray of shape (n_users,)
         The users' ids; row ``u`` of the matrix is ``user_ids_[u]``.
     item_ids_ : ndarray of shape (n_items,)
-        The items' ids; column ``i`` is ``item_ids_[i]``.
+        The items' ids; column ``i`` is ``item_ids_[i]``. Sorted after
+        ``fit``; items added later by
+        :meth:`RecommenderPipeline.add_items
+        <sklearn_hashrec.pipeline.RecommenderPipeline.add_items>` follow,
+        in the order of their columns.
     feature_names_in_ : ndarray of str
         The columns of a DataFrame passed to ``fit``.
 
@@ -169,7 +179,32 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         users, items, _ = self._fields(X, reset=True)
         self.user_ids_ = np.unique(users)
         self.item_ids_ = np.unique(items)
+        self._item_order = None  # item_ids_ is sorted until items are added
         return self
+
+    def _add_items(self, ids) -> np.ndarray:
+        """Append new item ids to the vocabulary (``RecommenderPipeline.add_items``).
+
+        The new ids are sorted among themselves and follow the others, as the
+        model appends their codes; lookups then go through a sort order.
+        Returns the new ids in the order appended.
+        """
+        new = np.unique(_ids(np.atleast_1d(np.asarray(ids, dtype=object))))
+        if new.dtype.kind != self.item_ids_.dtype.kind:
+            kinds = {"i": "integers", "U": "strings"}
+            raise ValueError(f"the new item ids are {kinds[new.dtype.kind]} but the "
+                             f"catalogue's are {kinds[self.item_ids_.dtype.kind]}.")
+        _, known = _lookup(self.item_ids_, new, self._items_sorter())
+        if known.any():
+            raise ValueError(f"item id(s) {new[known][:5].tolist()} are already in the "
+                             "catalogue.")
+        item_ids = np.concatenate([self.item_ids_, new])
+        self.item_ids_, self._item_order = item_ids, np.argsort(item_ids, kind="stable")
+        return new
+
+    def _items_sorter(self):
+        """None while ``item_ids_`` is sorted, else the order that sorts it."""
+        return getattr(self, "_item_order", None)
 
     def transform(self, X) -> sp.csr_matrix:
         """The ``(n_users, n_items)`` matrix of a table, over the fitted vocabularies.
@@ -216,7 +251,7 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
     def _matrix(self, user_ids, users, items, values) -> sp.csr_matrix:
         """Rows ``user_ids`` x the fitted items; rows naming an unknown id raise or are dropped."""
         rows, row_known = _lookup(user_ids, users)
-        cols, col_known = _lookup(self.item_ids_, items)
+        cols, col_known = _lookup(self.item_ids_, items, self._items_sorter())
         known = row_known & col_known
         if not known.all() and self.handle_unknown == "error":
             # .tolist() gives Python scalars: 'qq', not numpy's repr np.str_('qq').
@@ -276,7 +311,7 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
     def encode_items(self, ids) -> np.ndarray:
         """Column indices of item ids; an unknown id raises ``KeyError``."""
         check_is_fitted(self)
-        return _encode(self.item_ids_, ids, "item")
+        return _encode(self.item_ids_, ids, "item", self._items_sorter())
 
     def decode_items(self, indices) -> np.ndarray:
         """Item ids of column indices, as ``recommend`` returns them.
@@ -342,18 +377,23 @@ def _ids(values) -> np.ndarray:
     return values.astype(str)
 
 
-def _lookup(vocabulary: np.ndarray, ids: np.ndarray):
-    """Indices of ``ids`` in the sorted ``vocabulary`` and which of them are in it."""
+def _lookup(vocabulary: np.ndarray, ids: np.ndarray, sorter=None):
+    """Indices of ``ids`` in ``vocabulary`` and which of them are in it.
+
+    ``vocabulary`` is sorted, or ``sorter`` is the order that sorts it.
+    """
     if vocabulary.dtype.kind != ids.dtype.kind:
         # An integer vocabulary never contains a string id, and the reverse.
         return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-    position = np.searchsorted(vocabulary, ids).clip(0, len(vocabulary) - 1)
+    position = np.searchsorted(vocabulary, ids, sorter=sorter).clip(0, len(vocabulary) - 1)
+    if sorter is not None:
+        position = sorter[position]
     return position, vocabulary[position] == ids
 
 
-def _encode(vocabulary, ids, what):
+def _encode(vocabulary, ids, what, sorter=None):
     ids = _ids(np.atleast_1d(np.asarray(ids, dtype=object)))
-    position, known = _lookup(vocabulary, ids)
+    position, known = _lookup(vocabulary, ids, sorter)
     if not known.all():
         raise KeyError(f"unknown {what} id(s) {ids[~known][:5].tolist()}")
     return position

@@ -201,6 +201,8 @@ class ServingIndex:
         self.user_ids = np.asarray(user_ids)
         self.item_ids = np.asarray(item_ids)
         self.encoder_layers = encoder_layers
+        # Items added to a pipeline after fit follow the sorted ones.
+        self._user_order, self._item_order = _sort_order(self.user_ids), _sort_order(self.item_ids)
         if (len(self.user_ids), len(self.item_ids)) != self.seen.shape or \
                 len(self.user_codes_packed) != len(self.user_ids) or \
                 len(self.item_codes_packed) != len(self.item_ids):
@@ -253,7 +255,7 @@ class ServingIndex:
         n_users, n_items = seen.shape
         state = model.__getstate__()  # the encoders as plain data (layer types, weights)
         layers = None
-        if not middle and model.n_features_in_ == n_items:
+        if not middle:
             layers = _fold_in_layers(state.get("user_encoder_"))
         return cls(n_bits=model.item_codes_.shape[1],
                    user_codes_packed=pack_codes(model.user_codes_), item_codes_packed=packed,
@@ -312,11 +314,11 @@ class ServingIndex:
     # ------------------------------------------------------------ answers
     def user_rows(self, user_ids) -> np.ndarray:
         """Row indices of user ids; an unknown id raises ``KeyError``."""
-        return _lookup(self.user_ids, user_ids, "user")
+        return _lookup(self.user_ids, user_ids, "user", self._user_order)
 
     def item_columns(self, item_ids) -> np.ndarray:
         """Column indices of item ids; an unknown id raises ``KeyError``."""
-        return _lookup(self.item_ids, item_ids, "item")
+        return _lookup(self.item_ids, item_ids, "item", self._item_order)
 
     def recommend(self, user_ids, k: int = 10, *, exclude_seen: bool = True,
                   return_distance: bool = False):
@@ -408,7 +410,14 @@ def _id_array(ids) -> np.ndarray:
     raise ValueError("a ServingIndex keeps integer or string ids; these mix types.")
 
 
-def _lookup(vocabulary: np.ndarray, ids, what: str) -> np.ndarray:
+def _sort_order(ids: np.ndarray) -> np.ndarray | None:
+    """None for sorted ids, else the order that sorts them (for ``searchsorted``)."""
+    if len(ids) < 2 or (ids[1:] >= ids[:-1]).all():
+        return None
+    return np.argsort(ids, kind="stable")
+
+
+def _lookup(vocabulary: np.ndarray, ids, what: str, sorter=None) -> np.ndarray:
     ids = np.atleast_1d(np.asarray(ids))
     if ids.ndim != 1:
         raise ValueError(f"{what} ids must be 1-D, got shape {ids.shape}.")
@@ -424,8 +433,10 @@ def _lookup(vocabulary: np.ndarray, ids, what: str) -> np.ndarray:
         if ids.dtype.kind == "f" and (as_int != ids).any():
             raise unknown
         ids = as_int
-    position = np.searchsorted(vocabulary, ids)
+    position = np.searchsorted(vocabulary, ids, sorter=sorter)
     found = position < len(vocabulary)
+    if sorter is not None:
+        position[found] = sorter[position[found]]
     found[found] = vocabulary[position[found]] == ids[found]
     if not found.all():
         raise KeyError(f"unknown {what} id(s) {ids[~found][:5].tolist()}")
@@ -462,6 +473,9 @@ def _apply_layers(layers: list[dict], X: sp.csr_matrix) -> np.ndarray:
                            else values.data * np.float32(layer["scale"]))
         elif kind in ("input_linear", "linear"):
             weight = layer["weight"] if kind == "input_linear" else layer["weight"].T
+            if kind == "input_linear":
+                # The encoder reads fit's items; items added since only mark seen ones.
+                values = values[:, :weight.shape[0]]
             values = np.asarray(values @ weight, dtype=np.float32) + layer["bias"]
         elif kind == "relu":
             values = np.maximum(values, 0)
