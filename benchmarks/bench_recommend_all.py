@@ -7,11 +7,13 @@ every user to a Parquet directory, and reports its peak RSS. In the parent, on
 the same codes and users: FAISS's ``IndexBinaryFlat`` (ranking only: no seen
 filter, nothing written) and, when installed, implicit's float ``recommend``
 on 64 float factors (the peer users move from); each peer runs on at most
-``--peer-users`` users and its time is scaled to all of them (stated in the
-CSV). The last lines estimate 14M users from the measured slope.
+``--faiss-users`` / ``--implicit-users`` users (``all``: every user) and its
+time is scaled to all of them (the CSV states both). The last lines estimate
+14M users from the measured slope.
 
     python benchmarks/bench_recommend_all.py                    # 100k and 1M users
     python benchmarks/bench_recommend_all.py --users 10000000   # 10M (about 20 minutes)
+    python benchmarks/bench_recommend_all.py --faiss-users all --implicit-users all  # no scaling
     python benchmarks/bench_recommend_all.py --quick            # 20k users x 100k items
 
 Writes docs/results/recommend-all.csv (appends one row per size, unless --quick).
@@ -116,6 +118,11 @@ def implicit_seconds(model, users, k, seen_csr):
         return time.perf_counter() - start
 
 
+def _count(text):
+    """A number of users, or 0 for 'all'."""
+    return 0 if text == "all" else int(text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -124,7 +131,9 @@ def main():
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--seen", type=int, default=5, help="training items per user")
     parser.add_argument("--block-size", type=int, default=16_384)
-    parser.add_argument("--peer-users", type=int, default=20_000)
+    peers = "users the peer ranks (its time is scaled to all); 'all': every user"
+    parser.add_argument("--faiss-users", type=_count, default=20_000, help=peers)
+    parser.add_argument("--implicit-users", type=_count, default=20_000, help=peers)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -133,7 +142,8 @@ def main():
         child(*map(int, sizes), out)
         return
     if args.quick:
-        args.users, args.items, args.peer_users = [20_000], 100_000, 5_000
+        args.users, args.items = [20_000], 100_000
+        args.faiss_users = args.implicit_users = 5_000
     import numba
 
     rows = []
@@ -150,19 +160,19 @@ def main():
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         model = random_model(n_users, args.items, args.bits, args.seen)
-        peers = np.arange(min(n_users, args.peer_users))
-        faiss_time = faiss_seconds(model, peers, args.k)
-        implicit_time = implicit_seconds(model, peers, args.k, model.seen_)
-        scale = n_users / len(peers)
+        faiss_users = min(n_users, args.faiss_users or n_users)
+        implicit_users = min(n_users, args.implicit_users or n_users)
+        faiss_time = faiss_seconds(model, np.arange(faiss_users), args.k)
+        implicit_time = implicit_seconds(model, np.arange(implicit_users), args.k, model.seen_)
         row = {"n_users": n_users, "n_items": args.items, "n_bits": args.bits, "k": args.k,
                "seen_per_user": args.seen, "block_size": args.block_size,
                "threads": numba.get_num_threads(), **ours,
-               "faiss_users": len(peers), "faiss_seconds_measured": round(faiss_time, 2),
-               "faiss_seconds_scaled": round(faiss_time * scale, 1),
-               "implicit_users": len(peers) if implicit_time is not None else "",
+               "faiss_users": faiss_users, "faiss_seconds_measured": round(faiss_time, 2),
+               "faiss_seconds_scaled": round(faiss_time * n_users / faiss_users, 1),
+               "implicit_users": implicit_users if implicit_time is not None else "",
                "implicit_seconds_measured": (round(implicit_time, 2)
                                              if implicit_time is not None else ""),
-               "implicit_seconds_scaled": (round(implicit_time * scale, 1)
+               "implicit_seconds_scaled": (round(implicit_time * n_users / implicit_users, 1)
                                            if implicit_time is not None else "")}
         del model
         rows.append(row)
