@@ -320,12 +320,7 @@ class BaseRecommender(BaseEstimator):
 
     def _exclusions(self, n_queries, seen, exclude):
         """The seen items (or None) and ``exclude``, validated, as one CSR mask (or None)."""
-        n_items = self.seen_.shape[1]
-        if seen is not None and seen.shape[1] < n_items:
-            # A history over fit's items, after add_items grew the catalogue.
-            seen = sp.csr_matrix((seen.data, seen.indices, seen.indptr),
-                                 shape=(seen.shape[0], n_items))
-        return exclusion_mask(seen, exclude, n_queries, n_items)
+        return exclusion_mask(seen, exclude, n_queries, self.seen_.shape[1])
 
     def _catalogue_grown(self) -> bool:
         """Whether ``add_items`` added items since ``fit``."""

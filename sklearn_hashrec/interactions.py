@@ -135,8 +135,12 @@ def exclusion_mask(seen, exclude, n_queries: int, n_items: int):
 
     What ``recommend`` and a pipeline's ``recommend`` exclude: the seen
     items, when asked, and the caller's ``exclude``. None when neither is
-    given.
+    given. ``seen`` may be narrower than ``n_items``: a history over fit's
+    items after ``add_items`` grew the catalogue, empty in the new columns.
     """
+    if seen is not None and seen.shape[1] < n_items:
+        seen = sp.csr_matrix((seen.data, seen.indices, seen.indptr),
+                             shape=(seen.shape[0], n_items))
     masks = [m for m in (seen, check_item_mask(exclude, n_queries, n_items, "exclude"))
              if m is not None]
     return mask_union(masks, (n_queries, n_items))

@@ -194,21 +194,18 @@ class RecommenderPipeline(Pipeline):
         check_is_fitted(self, "raw_seen_")
         model = self._updatable("add_items")
         encoder = self._encoder()
-        n_users, n_items = self.raw_seen_.shape
         grown = None
         if encoder is not None:
-            _, items, _ = encoder._fields(X, reset=False)
+            users, items, values = encoder._fields(X, reset=False)
             # A copy learns the ids first: a refusal below leaves the encoder as it was.
             grown = copy.copy(encoder)
             grown._add_items(items)
-            raw = grown.transform(X)[:, n_items:]
+            raw = grown._matrix(grown.user_ids_, users, items,
+                                values)[:, self.raw_seen_.shape[1]:]
         else:
             raw = canonical_csr(check_array(X, accept_sparse="csr", input_name="X",
                                             dtype=[np.float64, np.float32]))
-            if raw.shape[0] != n_users:
-                raise ValueError(f"X has {raw.shape[0]} rows but the pipeline was fitted on "
-                                 f"{n_users} users; X holds the new items' columns over "
-                                 "those users, (n_users, n_new_items).")
+        # The model checks that the columns run over the users of fit.
         model.add_items(self._entrywise(raw, "add_items"))
         if grown is not None:
             encoder.item_ids_, encoder._item_order = grown.item_ids_, grown._item_order
@@ -260,7 +257,7 @@ class RecommenderPipeline(Pipeline):
             rows = encoder.encode_users(users)
             table_users, table = encoder.transform_history(X)
             wanted = _ids(np.atleast_1d(np.asarray(users, dtype=object)))
-            position, listed = _lookup(np.sort(wanted), table_users)
+            listed = np.isin(table_users, wanted)
             if not listed.all():
                 raise ValueError(f"X has rows of users not in users (e.g. "
                                  f"{table_users[~listed][:3].tolist()}).")
@@ -275,10 +272,8 @@ class RecommenderPipeline(Pipeline):
             raw = canonical_csr(check_array(X, accept_sparse="csr", input_name="X",
                                             dtype=[np.float64, np.float32]))
         model.update_users(rows, self._model_input(raw))
-        # A history over fit's items, after add_items: the new items' columns are empty.
-        history = sp.csr_matrix((raw.data, raw.indices, raw.indptr),
-                                shape=(raw.shape[0], self.raw_seen_.shape[1]))
-        self.raw_seen_ = replace_seen_rows(self.raw_seen_, np.asarray(rows), history)
+        self.raw_seen_ = replace_seen_rows(self.raw_seen_, rows,
+                                           self._exclusions(len(rows), raw, None))
         return self
 
     def _updatable(self, action):

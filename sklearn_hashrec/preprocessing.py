@@ -182,12 +182,11 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         self._item_order = None  # item_ids_ is sorted until items are added
         return self
 
-    def _add_items(self, ids) -> np.ndarray:
+    def _add_items(self, ids) -> None:
         """Append new item ids to the vocabulary (``RecommenderPipeline.add_items``).
 
         The new ids are sorted among themselves and follow the others, as the
         model appends their codes; lookups then go through a sort order.
-        Returns the new ids in the order appended.
         """
         new = np.unique(_ids(np.atleast_1d(np.asarray(ids, dtype=object))))
         if new.dtype.kind != self.item_ids_.dtype.kind:
@@ -200,7 +199,6 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
                              "catalogue.")
         item_ids = np.concatenate([self.item_ids_, new])
         self.item_ids_, self._item_order = item_ids, np.argsort(item_ids, kind="stable")
-        return new
 
     def _items_sorter(self):
         """None while ``item_ids_`` is sorted, else the order that sorts it."""

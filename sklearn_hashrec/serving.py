@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .preprocessing import _lookup as vocabulary_lookup
 from .ranking import check_k, hamming_topk, pack_codes
 
 __all__ = ["FAISS_INDEX_KINDS", "ServingIndex", "faiss_binary_index"]
@@ -433,11 +434,7 @@ def _lookup(vocabulary: np.ndarray, ids, what: str, sorter=None) -> np.ndarray:
         if ids.dtype.kind == "f" and (as_int != ids).any():
             raise unknown
         ids = as_int
-    position = np.searchsorted(vocabulary, ids, sorter=sorter)
-    found = position < len(vocabulary)
-    if sorter is not None:
-        position[found] = sorter[position[found]]
-    found[found] = vocabulary[position[found]] == ids[found]
+    position, found = vocabulary_lookup(vocabulary, ids, sorter)
     if not found.all():
         raise KeyError(f"unknown {what} id(s) {ids[~found][:5].tolist()}")
     return position

@@ -161,6 +161,11 @@ def test_matrix_pipeline_updates_as_the_model_does():
     np.testing.assert_array_equal(
         pipe.recommend(users, k=8),
         model.recommend(users, k=8, exclude_seen=False, exclude=sp.csr_matrix(raw)))
+    # A history over fit's 20 items, as the model takes it: the new columns are empty.
+    narrow = X[:5, :20].toarray()
+    wide = np.hstack([narrow, np.zeros((5, 4))])
+    np.testing.assert_array_equal(pipe.recommend_from_history(narrow, k=8),
+                                  pipe.recommend_from_history(wide, k=8))
 
 
 def test_refused_updates_change_nothing(split_log):
